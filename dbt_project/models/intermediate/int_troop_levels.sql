@@ -1,0 +1,38 @@
+-- Strength figures of every version with their periods. A figure stated twice in a version (same
+-- force, type, personnel and period) is one row: the first statement.
+with figures as (
+    select
+        f.*,
+        {{ period_bounds('f.period_text', 'v.page_date') }} as period
+    from {{ ref('stg_raw__troop_figures') }} as f
+    inner join {{ ref('int_page_versions') }} as v using (content_sha256)
+),
+
+keyed as (
+    select
+        *,
+        md5(concat_ws('|', force, figure_type, personnel, period.period_start, period.period_end))
+            as troop_level_key
+    from figures
+)
+
+select
+    content_sha256,
+    troop_level_key,
+    force,
+    figure_type,
+    personnel,
+    period.period_start as period_start,
+    period.period_end as period_end,
+    period.date_precision as date_precision,
+    troops,
+    approximation,
+    contributing_nations,
+    force = 'KFOR' and figure_type = 'reported' and period_text = 'today' as is_current,
+    period_text,
+    troops_text,
+    date_rule,
+    source_section,
+    source_sentence
+from keyed
+qualify row_number() over (partition by content_sha256, troop_level_key order by figure_ordinal) = 1

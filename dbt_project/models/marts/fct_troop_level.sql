@@ -1,0 +1,21 @@
+-- One strength figure the page reports for a force, with the period it carries (golden rules
+-- T1-T6). is_current marks KFOR's figure for "today" only.
+select
+    troop_level_key,
+    force,
+    figure_type,
+    personnel,
+    period_start,
+    period_end,
+    date_precision,
+    troops,
+    approximation,
+    contributing_nations,
+    is_current,
+    period_text,
+    date_rule,
+    source_section,
+    source_sentence,
+    content_sha256
+from {{ ref('int_troop_levels') }}
+where content_sha256 = {{ current_version() }}

@@ -1,0 +1,26 @@
+-- What this file is: one row.
+with current_publication as (
+    select *
+    from {{ ref('int_publications') }}
+    where content_sha256 = {{ current_version() }}
+    order by publication_seq desc
+    limit 1
+)
+
+select
+    now()::timestamp as built_at,
+    v.content_sha256,
+    v.page_last_updated,
+    v.title as page_title,
+    p.published_at,
+    p.url as source_url,
+    p.source,
+    p.etag,
+    p.last_modified,
+    p.body_sha256,
+    v.parser_version,
+    '{{ env_var("KFOR_CODE_VERSION", "unknown") }}' as code_version,
+    '{{ dbt_version }}' as dbt_version,
+    (select library_version from pragma_version()) as duckdb_version
+from {{ ref('int_page_versions') }} as v
+inner join current_publication as p using (content_sha256)

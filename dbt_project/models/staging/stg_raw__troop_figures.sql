@@ -1,0 +1,16 @@
+select
+    content_sha256,
+    ordinal as figure_ordinal,
+    force,
+    figure_type,
+    personnel,
+    troops_text,
+    {{ text_to_count('troops_text') }} as troops,
+    approximation,
+    period_text,
+    date_rule,
+    contributing_nations_text,
+    {{ text_to_count('contributing_nations_text') }} as contributing_nations,
+    section as source_section,
+    source_text as source_sentence
+from {{ source('raw', 'troop_figure') }}
