@@ -1,0 +1,88 @@
+"""The raw schema: the parser's records as rows, one batch per page version (keyed by its version
+key, content_sha256), and the fetch log. Values go in as parameters; no SQL is built from page
+text. Rows carry no load time, so a replay writes the same rows."""
+
+from __future__ import annotations
+
+from dataclasses import astuple, fields
+
+from .archive import LOG_FIELDS
+from .parsing import Commander, EventMention, ParsedPage, Section, TroopFigure
+from .paths import RAW_SCHEMA
+
+_TYPES = {int: "INTEGER", "int": "INTEGER", "int | None": "INTEGER"}
+
+
+def _columns(record_type) -> list[tuple[str, str]]:
+    return [(f.name, _TYPES.get(f.type, "VARCHAR")) for f in fields(record_type)]
+
+
+# table -> (record type, columns). Every batch table starts with content_sha256.
+BATCH_TABLES = {
+    "section": (Section, _columns(Section)),
+    "commander": (Commander, _columns(Commander)),
+    "troop_figure": (TroopFigure, _columns(TroopFigure)),
+    "event_mention": (EventMention, _columns(EventMention)),
+}
+PAGE_VERSION_COLUMNS = [("content_sha256", "VARCHAR"), ("body_sha256", "VARCHAR"),
+                        ("title", "VARCHAR"), ("last_updated_text", "VARCHAR"),
+                        ("parser_version", "VARCHAR"), ("article_text", "VARCHAR")]
+FETCH_LOG_COLUMNS = [("log_seq", "INTEGER")] + [
+    (name, "INTEGER" if name in ("status", "bytes", "attempts", "elapsed_ms") else "VARCHAR")
+    for name in LOG_FIELDS]
+TABLES = ["page_version", *BATCH_TABLES, "fetch_log"]
+
+
+def ensure_schema(con) -> None:
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
+    _create(con, "page_version", PAGE_VERSION_COLUMNS)
+    for table, (_, columns) in BATCH_TABLES.items():
+        _create(con, table, [("content_sha256", "VARCHAR"), *columns])
+    _create(con, "fetch_log", FETCH_LOG_COLUMNS)
+
+
+def _create(con, table: str, columns: list[tuple[str, str]]) -> None:
+    cols = ", ".join(f'"{name}" {kind}' for name, kind in columns)
+    con.execute(f"CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.{table} ({cols})")
+
+
+def load_page(con, page: ParsedPage, body_sha256: str) -> dict[str, int]:
+    """Append the batch of one version; a version already loaded is left as it is (append-only).
+    Returns rows written per table (0 everywhere for a version already present)."""
+    ensure_schema(con)
+    present = con.execute(f"SELECT count(*) FROM {RAW_SCHEMA}.page_version "
+                          "WHERE content_sha256 = ?", [page.content_sha256]).fetchone()[0]
+    if present:
+        return {table: 0 for table in ["page_version", *BATCH_TABLES]}
+    counts = {}
+    con.execute("BEGIN TRANSACTION")
+    try:
+        _insert(con, "page_version", len(PAGE_VERSION_COLUMNS),
+                [(page.content_sha256, body_sha256, page.title, page.last_updated_text,
+                  page.parser_version, page.article_text)])
+        counts["page_version"] = 1
+        for table, rows in (("section", page.sections), ("commander", page.commanders),
+                            ("troop_figure", page.troop_figures), ("event_mention", page.events)):
+            width = 1 + len(BATCH_TABLES[table][1])
+            _insert(con, table, width, [(page.content_sha256, *astuple(r)) for r in rows])
+            counts[table] = len(rows)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return counts
+
+
+def load_fetch_log(con, records: list[dict]) -> int:
+    """Replace raw.fetch_log with the log as it stands (the log file is the source of truth)."""
+    ensure_schema(con)
+    con.execute(f"DELETE FROM {RAW_SCHEMA}.fetch_log")
+    _insert(con, "fetch_log", len(FETCH_LOG_COLUMNS),
+            [(seq, *(r.get(k) for k in LOG_FIELDS)) for seq, r in enumerate(records, start=1)])
+    return len(records)
+
+
+def _insert(con, table: str, width: int, rows: list[tuple]) -> None:
+    if rows:
+        marks = ", ".join("?" * width)
+        con.executemany(f"INSERT INTO {RAW_SCHEMA}.{table} VALUES ({marks})", rows)
