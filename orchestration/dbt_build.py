@@ -1,0 +1,78 @@
+"""dbt, in-process: one parse per process (partial parsing keeps it cheap), builds that reuse the
+parsed manifest, and DuckDB handles closed after every invocation (dbt-duckdb keeps its connection
+open, which would hold a lock on the scratch file and leave a .wal behind)."""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+from .paths import DBT_PROJECT_DIR
+from .publish import build_path
+
+MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
+_ARGS = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+         "--log-level", "none", "--log-level-file", "none"]
+
+
+class DbtFailed(RuntimeError):
+    """dbt could not run (a compile error, a broken project), as opposed to a failing test."""
+
+
+def point_at_build(published: Path | None = None) -> Path:
+    """dbt's profile reads the scratch file's path from KFOR_BUILD_DB."""
+    path = build_path(published)
+    os.environ["KFOR_BUILD_DB"] = str(path)
+    return path
+
+
+@functools.cache
+def manifest():
+    """Parse the project once per process and keep the Manifest. Writes target/manifest.json,
+    which the Dagster definitions read at import."""
+    from dbt.cli.main import dbtRunner
+
+    os.environ.setdefault("KFOR_BUILD_DB", str(build_path()))
+    result = dbtRunner().invoke(["parse", *_ARGS])
+    close_connections()
+    if not result.success:
+        raise DbtFailed(f"dbt parse failed: {result.exception}")
+    return result.result
+
+
+def ensure_manifest() -> Path:
+    """target/manifest.json exists (set-up parses it once; this covers a fresh checkout)."""
+    if not MANIFEST_PATH.exists():
+        manifest()
+    return MANIFEST_PATH
+
+
+def invoke(args: list[str]):
+    """Run a dbt command in-process with the parsed manifest; returns dbt's result object."""
+    from dbt.cli.main import dbtRunner
+
+    try:
+        result = dbtRunner(manifest=manifest()).invoke([*args, *_ARGS])
+    finally:
+        close_connections()
+    if result.exception is not None:
+        raise DbtFailed(f"dbt {args[0]} failed: {result.exception}")
+    return result
+
+
+def close_connections() -> None:
+    """Close dbt-duckdb's process-wide DuckDB connection (reset_adapters does not)."""
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:
+        return
+    env = DuckDBConnectionManager._ENV
+    if env is not None:
+        env.close()
+    DuckDBConnectionManager._ENV = None
+
+
+if __name__ == "__main__":  # `python -m orchestration.dbt_build`: parse once at set-up
+    manifest()
+    print(f"dbt project parsed: {MANIFEST_PATH.relative_to(DBT_PROJECT_DIR.parent)}")
