@@ -1,0 +1,36 @@
+# The one stable interface. `make run` and `make test` are all a newcomer needs.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+export PATH := $(BIN):$(PATH)
+DBT_FILES := $(shell find dbt_project -path dbt_project/target -prune -o \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print)
+
+.PHONY: setup run test test-all lint dev bench docs bi-smoke clean
+
+setup: $(VENV)/.installed dbt_project/target/manifest.json  ## install everything into .venv (locked)
+
+$(VENV)/.installed: pyproject.toml uv.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+	@$(BIN)/uv sync --frozen --compile-bytecode --quiet
+	@touch $@
+
+dbt_project/target/manifest.json: $(VENV)/.installed $(DBT_FILES)
+	@$(BIN)/python -m orchestration.dbt_build
+
+run: setup  ## set up, then one refresh (live page, or the archived snapshot when offline)
+	@$(BIN)/kfor refresh
+
+test: setup  ## the test suite without the tests marked slow (under ten minutes)
+	@$(BIN)/pytest
+
+test-all: setup  ## every test, slow ones included (what CI runs after `make test`)
+	@$(BIN)/pytest -m "" ; rc=$$?; [ $$rc -eq 5 ] && exit 0 || exit $$rc
+
+lint: setup
+	@$(BIN)/ruff check orchestration tests bench
+
+clean:
+	rm -rf $(VENV) dbt_project/target dbt_project/logs

@@ -1,0 +1,176 @@
+"""The `kfor` command line. Each command ends with one clear line; exit 0 on success (published or
+unchanged), non-zero otherwise. Tracebacks only with --verbose.
+
+    kfor refresh [--source URL]   check the page; build and publish only when it changed
+    kfor status                   what is published, and the last refreshes' outcomes
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+import traceback
+from datetime import UTC, datetime
+
+from . import paths
+
+EXIT_OK, EXIT_FAILED, EXIT_BUSY, EXIT_USAGE = 0, 1, 3, 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="kfor", description=__doc__.split("\n\n")[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="show tracebacks and logs")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("refresh", help="check the page; build and publish it when it changed")
+    p.add_argument("--source", help="page URL (http, https or file); default KFOR_SOURCE_URL or "
+                                    "NATO's live page")
+    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                   help="wait this long for a running refresh to finish (default: do not wait)")
+    p.set_defaults(run=refresh)
+    p = sub.add_parser("status", help="what is published, and the last refreshes")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("-n", type=int, default=10, help="how many refreshes to list (default 10)")
+    p.set_defaults(run=status)
+    args = parser.parse_args(argv)
+    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
+    # On the handler, so libraries' own logger levels (Dagster's INFO) cannot bypass it.
+    logging.getLogger().handlers[0].setLevel(logging.INFO if args.verbose else logging.WARNING)
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # one clear line; the traceback only on request
+        if args.verbose:
+            traceback.print_exc()
+        print(f"error: {type(e).__name__}: {e}".splitlines()[0], file=sys.stderr)
+        return EXIT_FAILED
+
+
+def refresh(args) -> int:
+    from .publish import RefreshBusy, refresh_lock
+    from .refresh import RefreshError, check_page, publish_unchanged, recover
+
+    started = time.monotonic()
+    url = args.source or paths.source_url()
+    try:
+        with refresh_lock(wait=args.wait):
+            note = recover()
+            if note:
+                print(f"note: {note}", file=sys.stderr)
+            check = check_page(url)
+            for warning in check.warnings:
+                print(warning, file=sys.stderr)
+            if not check.changed:
+                publish_unchanged(check)
+                print(f"unchanged: page version {check.record['content_sha256'][:12]} is already "
+                      f"published ({_elapsed(started)})")
+                return EXIT_OK
+            build_and_publish(check, verbose=args.verbose)
+    except RefreshBusy as e:
+        print(str(e), file=sys.stderr)
+        return EXIT_BUSY
+    except RefreshError as e:
+        print(f"{e.outcome}" + (f" ({e.cause})" if e.cause not in e.outcome else ""),
+              file=sys.stderr)
+        return EXIT_FAILED
+    page = check.page
+    print(f"published: page version {page.content_sha256[:12]} (last updated "
+          f"{page.last_updated_text}; {len(page.commanders)} commanders, "
+          f"{len(page.troop_figures)} troop figures) to {paths.warehouse_path()} "
+          f"({_elapsed(started)})")
+    return EXIT_OK
+
+
+def build_and_publish(check, verbose: bool = False) -> None:
+    """Run the Dagster build-and-publish job in this process on the checked page."""
+    from . import dbt_build
+    from .archive import Archive
+    from .refresh import RefreshError, finish
+
+    dbt_build.ensure_manifest()
+    from .definitions import defs
+
+    level = "INFO" if verbose else "CRITICAL"
+    result = defs.resolve_job_def("refresh").execute_in_process(
+        run_config={"ops": {"page": {"config": {"fetch_record": json.dumps(check.record)}}},
+                    "loggers": {"console": {"config": {"log_level": level}}}},
+        raise_on_error=False)
+    if result.success:
+        return
+    archive = Archive()
+    logged = [r for r in archive.records() if r.get("fetch_id") == check.record["fetch_id"]]
+    if logged:
+        record = logged[-1]
+    else:  # a failure before the build started: log it here
+        failure = result.get_step_failure_events()
+        cause = failure[0].step_failure_data.error.message if failure else "the job failed"
+        record = finish(archive, dict(check.record), f"failed: {cause.splitlines()[0][:200]}")
+    raise RefreshError(record["outcome"], record.get("message") or record["outcome"])
+
+
+def status(args) -> int:
+    from .archive import Archive
+    from .publish import published_meta
+
+    published = paths.warehouse_path()
+    meta = published_meta(published)
+    records = list(Archive().records())
+    counts = _mart_counts(published) if meta else {}
+    last_ok = next((r for r in reversed(records)
+                    if r.get("outcome") in ("published", "unchanged")), None)
+    age_h = None
+    if last_ok:
+        fetched = datetime.strptime(last_ok["fetched_at"], "%Y-%m-%dT%H:%M:%S.%fZ")
+        age_h = (datetime.now(UTC).replace(tzinfo=None) - fetched).total_seconds() / 3600
+    stale = age_h is None or age_h > paths.freshness_hours()
+    if args.json:
+        print(json.dumps({"warehouse": str(published), "published": meta, "row_counts": counts,
+                          "hours_since_last_successful_fetch": age_h, "stale": stale,
+                          "refreshes": records[-args.n:]}, indent=2, default=str))
+        return EXIT_OK
+    if not meta:
+        print(f"nothing published yet at {published}; run `kfor refresh`")
+    else:
+        print(f"published: {published}")
+        print(f"  page version {meta['content_sha256'][:12]}  last updated "
+              f"{meta['page_last_updated']}  published {meta['published_at']} UTC from "
+              f"{meta['source']} ({meta['source_url']})")
+        print("  rows: " + ", ".join(f"{t} {n}" for t, n in counts.items()))
+    freshness = (f"last successful fetch {age_h:.1f} h ago" if age_h is not None
+                 else "no successful fetch yet")
+    print(f"  freshness: {freshness}; stale after {paths.freshness_hours()} h"
+          + (" -> STALE" if stale else ""))
+    print(f"last refreshes ({min(args.n, len(records))} of {len(records)}):")
+    for r in records[-args.n:]:
+        version = (r.get("content_sha256") or "")[:12] or "-"
+        print(f"  {r['fetched_at'][:19].replace('T', ' ')}  {r.get('source') or '-':7}  "
+              f"{version:12}  {r.get('outcome')}")
+    return EXIT_OK
+
+
+def _mart_counts(published) -> dict:
+    import duckdb
+
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        tables = [t for (t,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = ? ORDER BY 1",
+            [paths.MARTS_SCHEMA]).fetchall()]
+        return {t: con.execute(f'SELECT count(*) FROM {paths.MARTS_SCHEMA}."{t}"').fetchone()[0]
+                for t in tables}
+    finally:
+        con.close()
+
+
+def _elapsed(started: float) -> str:
+    return f"{time.monotonic() - started:.1f} s"
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main())
