@@ -36,8 +36,8 @@
         when regexp_full_match(e, '\d{1,2} [A-Z][a-z]{2} \d{4}') then
             {'period_start': {{ text_to_date('e') }}, 'period_end': {{ text_to_date('e') }}, 'date_precision': 'day'}
         when regexp_full_match(e, '\d{1,2}-\d{1,2} [A-Z][a-z]{2} \d{4}') then
-            {'period_start': {{ text_to_date("regexp_replace(e, '-\d{1,2} ', ' ')") }},
-             'period_end': {{ text_to_date("regexp_replace(e, '^\d{1,2}-', '')") }},
+            {'period_start': {{ text_to_date("regexp_replace(e, '-[0-9]{1,2} ', ' ')") }},
+             'period_end': {{ text_to_date("regexp_replace(e, '^[0-9]{1,2}-', '')") }},
              'date_precision': 'day'}
         when regexp_full_match(e, '\d{1,2} [A-Z][a-z]{2} \d{4} - \d{1,2} [A-Z][a-z]{2} \d{4}') then
             {'period_start': {{ text_to_date("split_part(e, ' - ', 1)") }},

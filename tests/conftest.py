@@ -1,0 +1,71 @@
+"""Shared fixtures. Every test runs against its own warehouse and raw archive in a temporary
+folder; nothing touches the repository's warehouse/ or raw/, and nothing reaches the internet."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from orchestration import paths  # noqa: E402
+
+SNAPSHOT = paths.bundled_snapshot()
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path, monkeypatch):
+    """KFOR_WAREHOUSE and KFOR_RAW_DIR under tmp_path; no source URL, webhook or cron override."""
+    monkeypatch.setenv("KFOR_WAREHOUSE", str(tmp_path / "warehouse" / "kfor.duckdb"))
+    monkeypatch.setenv("KFOR_RAW_DIR", str(tmp_path / "raw"))
+    for name in ("KFOR_SOURCE_URL", "KFOR_WEBHOOK_URL", "KFOR_BUILD_DB", "KFOR_ALLOWED_HOSTS"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dbt_manifest():
+    """The dbt project parsed once (what `make setup` does)."""
+    from orchestration import dbt_build
+
+    return dbt_build.ensure_manifest()
+
+
+@pytest.fixture
+def snapshot_bytes() -> bytes:
+    return SNAPSHOT.read_bytes()
+
+
+@pytest.fixture
+def page_server():
+    from support.http_server import PageServer
+
+    with PageServer() as server:
+        yield server
+
+
+@pytest.fixture
+def warehouse_path() -> Path:
+    return Path(os.environ["KFOR_WAREHOUSE"])
+
+
+@pytest.fixture
+def raw_dir() -> Path:
+    return Path(os.environ["KFOR_RAW_DIR"])
+
+
+@pytest.fixture(scope="session")
+def built_warehouse(tmp_path_factory) -> Path:
+    """One warehouse built from the bundled snapshot by `kfor refresh`, shared read-only."""
+    from orchestration.cli import main
+
+    root = tmp_path_factory.mktemp("built")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KFOR_WAREHOUSE", str(root / "warehouse" / "kfor.duckdb"))
+        mp.setenv("KFOR_RAW_DIR", str(root / "raw"))
+        assert main(["refresh", "--source", SNAPSHOT.as_uri()]) == 0
+    return root / "warehouse" / "kfor.duckdb"
