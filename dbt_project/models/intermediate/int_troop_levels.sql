@@ -1,5 +1,7 @@
 -- Strength figures of every version with their periods. A figure stated twice in a version (same
--- force, type, personnel and period) is one row: the first statement.
+-- force, type, personnel and period) is one row: the first statement. The key of a figure dated
+-- by the page itself ("today", present tense) leaves the date out: the page's current figure
+-- keeps its key across versions, so a revision is a change, not a removal and an addition.
 with figures as (
     select
         f.*,
@@ -11,7 +13,9 @@ with figures as (
 keyed as (
     select
         *,
-        md5(concat_ws('|', force, figure_type, personnel, period.period_start, period.period_end))
+        md5(concat_ws('|', force, figure_type, personnel,
+                      case when period_text = 'today' then 'as of the page date'
+                           else concat_ws('|', period.period_start, period.period_end) end))
             as troop_level_key
     from figures
 )

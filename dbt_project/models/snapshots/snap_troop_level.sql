@@ -1,0 +1,5 @@
+-- History of every troop figure across page versions (SCD2; see macros/scd2.sql).
+{{ scd2(ref('int_troop_levels'), 'troop_level_key',
+        tracked=['force', 'figure_type', 'personnel', 'period_start', 'period_end',
+                 'date_precision', 'troops', 'approximation', 'contributing_nations', 'is_current'],
+        carried=['period_text', 'source_sentence']) }}
