@@ -1,0 +1,107 @@
+-- The change log: for each publication of a new version, every fact added, removed or changed
+-- against the version published before it (the first publication lists everything as added).
+-- One row per added/removed fact, and per changed field of a fact present in both.
+with publications as (
+    select
+        publication_seq,
+        content_sha256,
+        published_at,
+        lag(content_sha256) over (order by publication_seq) as previous_content_sha256
+    from {{ ref('int_publications') }}
+),
+
+changes as (
+    select * from publications
+    where previous_content_sha256 is distinct from content_sha256
+),
+
+facts as (
+    {{ facts_long(ref('int_command_tenures'), 'tenure', 'tenure_key',
+                  "concat_ws(' ', rank_abbreviation, honorific, full_name, '(' || nation_key || ')')",
+                  ['command_sequence', 'commander_key', 'nation_key', 'rank_abbreviation',
+                   'honorific', 'full_name', 'service_code', 'start_date', 'end_date']) }}
+    union all
+    {{ facts_long(ref('int_troop_levels'), 'troop_level', 'troop_level_key',
+                  "concat_ws(' ', force, figure_type, personnel, case when period_text = 'today' then 'as of the page date' else period_text end)",
+                  ['force', 'figure_type', 'personnel', 'period_start', 'period_end',
+                   'date_precision', 'troops', 'approximation', 'contributing_nations']) }}
+    union all
+    {{ facts_long(ref('int_events'), 'event', 'event_key', "event_type || ' ' || period_text",
+                  ['event_type', 'event_date', 'event_end_date', 'date_precision',
+                   'description']) }}
+    union all
+    {{ facts_long(ref('stg_raw__sections'), 'section', 'heading_path', 'heading_path',
+                  ['heading', 'heading_level', 'section_text']) }}
+),
+
+new_side as (
+    select c.publication_seq, f.*
+    from changes as c
+    inner join facts as f on f.content_sha256 = c.content_sha256
+),
+
+old_side as (
+    select c.publication_seq, f.*
+    from changes as c
+    inner join facts as f on f.content_sha256 = c.previous_content_sha256
+),
+
+compared as (
+    select
+        publication_seq,
+        entity,
+        entity_key,
+        field,
+        coalesce(n.entity_label, o.entity_label) as entity_label,
+        o.value as old_value,
+        n.value as new_value,
+        o.content_sha256 is null as is_new,
+        n.content_sha256 is null as is_gone
+    from new_side as n
+    full outer join old_side as o using (publication_seq, entity, entity_key, field)
+),
+
+per_fact as (
+    select
+        publication_seq,
+        entity,
+        entity_key,
+        any_value(entity_label) as entity_label,
+        bool_and(is_new) as added,
+        bool_and(is_gone) as removed
+    from compared
+    group by all
+),
+
+rows as (
+    select publication_seq, entity, entity_key, entity_label,
+           case when added then 'added' else 'removed' end as change_type,
+           null::varchar as field, null::varchar as old_value, null::varchar as new_value
+    from per_fact
+    where added or removed
+
+    union all
+
+    select cmp.publication_seq, cmp.entity, cmp.entity_key, cmp.entity_label, 'changed', cmp.field,
+           cmp.old_value, cmp.new_value
+    from compared as cmp
+    inner join per_fact as p using (publication_seq, entity, entity_key)
+    where not (p.added or p.removed) and cmp.old_value is distinct from cmp.new_value
+)
+
+select
+    md5(concat_ws('|', r.publication_seq, r.entity, r.entity_key, r.change_type, r.field))
+        as change_key,
+    r.publication_seq,
+    c.published_at as changed_at,
+    c.previous_content_sha256 as from_content_sha256,
+    c.content_sha256 as to_content_sha256,
+    r.entity,
+    r.entity_key,
+    r.entity_label,
+    r.change_type,
+    r.field,
+    r.old_value,
+    r.new_value
+from rows as r
+inner join changes as c using (publication_seq)
