@@ -12,4 +12,7 @@ select
     {{ text_to_date('end_text') }} as end_date,
     section as source_section,
     source_text
-from {{ source('raw', 'commander') }}
+from (
+    {{ corrected(source('raw', 'commander'), 'commander',
+                 ['rank', 'honorific', 'full_name', 'nation_code', 'service_code', 'start_text', 'end_text']) }}
+) as corrected -- operator corrections (seeds/corrections.csv)

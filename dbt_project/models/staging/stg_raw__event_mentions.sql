@@ -5,4 +5,7 @@ select
     period_text,
     section as source_section,
     source_text
-from {{ source('raw', 'event_mention') }}
+from (
+    {{ corrected(source('raw', 'event_mention'), 'event_mention',
+                 ['event_type', 'period_text']) }}
+) as corrected -- operator corrections (seeds/corrections.csv)

@@ -13,4 +13,7 @@ select
     {{ text_to_count('contributing_nations_text') }} as contributing_nations,
     section as source_section,
     source_text as source_sentence
-from {{ source('raw', 'troop_figure') }}
+from (
+    {{ corrected(source('raw', 'troop_figure'), 'troop_figure',
+                 ['force', 'figure_type', 'personnel', 'troops_text', 'approximation', 'period_text', 'contributing_nations_text']) }}
+) as corrected -- operator corrections (seeds/corrections.csv)
