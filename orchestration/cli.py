@@ -3,6 +3,8 @@ unchanged), non-zero otherwise. Tracebacks only with --verbose.
 
     kfor refresh [--source URL]   check the page; build and publish only when it changed
     kfor status                   what is published, and the last refreshes' outcomes
+    kfor replay                   rebuild the warehouse from every published version archived
+    kfor rollback [--to FILE]     re-publish the previously published file (twice = undo)
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 import time
 import traceback
@@ -22,6 +25,8 @@ EXIT_OK, EXIT_FAILED, EXIT_BUSY, EXIT_USAGE = 0, 1, 3, 2
 
 
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:  # a command-line run: `kfor status | head` ends quietly
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     parser = argparse.ArgumentParser(prog="kfor", description=__doc__.split("\n\n")[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="show tracebacks and logs")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -35,6 +40,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("-n", type=int, default=10, help="how many refreshes to list (default 10)")
     p.set_defaults(run=status)
+    p = sub.add_parser("replay", help="rebuild the warehouse from every published version in "
+                                      "the archive, in fetch-log order")
+    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS")
+    p.set_defaults(run=replay)
+    p = sub.add_parser("rollback", help="re-publish the file the last publish replaced")
+    p.add_argument("--to", help="a file under warehouse/history/ (default: the newest)")
+    p.add_argument("--list", action="store_true", help="list the kept files and exit")
+    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS")
+    p.set_defaults(run=rollback)
     args = parser.parse_args(argv)
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
     # On the handler, so libraries' own logger levels (Dagster's INFO) cannot bypass it.
@@ -75,8 +89,7 @@ def refresh(args) -> int:
         print(str(e), file=sys.stderr)
         return EXIT_BUSY
     except RefreshError as e:
-        print(f"{e.outcome}" + (f" ({e.cause})" if e.cause not in e.outcome else ""),
-              file=sys.stderr)
+        print(outcome_line(e.outcome, e.cause), file=sys.stderr)
         return EXIT_FAILED
     page = check.page
     print(f"published: page version {page.content_sha256[:12]} (last updated "
@@ -84,6 +97,13 @@ def refresh(args) -> int:
           f"{len(page.troop_figures)} troop figures) to {paths.warehouse_path()} "
           f"({_elapsed(started)})")
     return EXIT_OK
+
+
+def outcome_line(outcome: str, cause: str | None) -> str:
+    """One line: the logged outcome, and the detail when it adds something."""
+    line = outcome if not cause or cause in outcome or outcome.startswith("failed") \
+        else f"{outcome} ({cause})"
+    return " ".join(line.split())[:400]
 
 
 def build_and_publish(check, verbose: bool = False) -> None:
@@ -111,6 +131,50 @@ def build_and_publish(check, verbose: bool = False) -> None:
         cause = failure[0].step_failure_data.error.message if failure else "the job failed"
         record = finish(archive, dict(check.record), f"failed: {cause.splitlines()[0][:200]}")
     raise RefreshError(record["outcome"], record.get("message") or record["outcome"])
+
+
+def replay(args) -> int:
+    from . import history
+    from .publish import RefreshBusy, refresh_lock
+    from .refresh import RefreshError, recover
+
+    started = time.monotonic()
+    try:
+        with refresh_lock(wait=args.wait):
+            recover()
+            done = history.replay(progress=lambda line: print(line, file=sys.stderr))
+    except RefreshBusy as e:
+        print(str(e), file=sys.stderr)
+        return EXIT_BUSY
+    except RefreshError as e:
+        print(outcome_line(e.outcome, e.cause), file=sys.stderr)
+        return EXIT_FAILED
+    print(f"replayed: {done['publications']} publications of {done['versions']} versions into "
+          f"{paths.warehouse_path()} ({_elapsed(started)})")
+    return EXIT_OK
+
+
+def rollback(args) -> int:
+    from . import history
+    from .publish import RefreshBusy, history as kept_files, refresh_lock
+    from .refresh import RefreshError
+
+    if args.list:
+        for path in kept_files():
+            print(path)
+        return EXIT_OK
+    try:
+        with refresh_lock(wait=args.wait):
+            done = history.rollback(args.to)
+    except RefreshBusy as e:
+        print(str(e), file=sys.stderr)
+        return EXIT_BUSY
+    except RefreshError as e:
+        print(outcome_line(e.outcome, e.cause), file=sys.stderr)
+        return EXIT_FAILED
+    print(f"rolled back: page version {(done['from'] or '?')[:12]} -> {(done['to'] or '?')[:12]} "
+          f"({done['file']}); run `kfor rollback` again to undo")
+    return EXIT_OK
 
 
 def status(args) -> int:

@@ -21,12 +21,14 @@ project = DbtProject(project_dir=DBT_PROJECT_DIR)
 
 
 class CheckFailed(RuntimeError):
-    """Blocking checks failed: the build is rejected. `checks` names them."""
+    """Blocking checks failed: the build is rejected. `checks` names them, `details` says how."""
 
-    def __init__(self, checks: list[str]):
-        self.checks = checks
-        more = f" (+{len(checks) - 1} more: {', '.join(checks[1:4])})" if len(checks) > 1 else ""
-        super().__init__(f"{checks[0]}{more}")
+    def __init__(self, failures: list[tuple[str, str]]):
+        self.checks = [name for name, _ in failures]
+        first = f"{failures[0][1]}"
+        more = f"; also failing: {', '.join(self.checks[1:4])}" if len(failures) > 1 else ""
+        more += " ..." if len(failures) > 4 else ""
+        super().__init__(f"{first}{more}")
 
 
 class KforTranslator(DagsterDbtTranslator):
@@ -52,15 +54,17 @@ def dbt_models(context: dg.AssetExecutionContext, refresh_lock: RefreshLock):
         dagster_dbt_translator=TRANSLATOR, current_dbt_indirect_selection_env=None)
     args = ["build", *select] + (["--indirect-selection", indirect] if indirect else [])
     results = dbt_build.invoke(args).result.results
-    failed: list[str] = []
+    failed: list[tuple[str, str]] = []
+    errors: list[str] = []
     con = duckdb.connect(str(build), read_only=True)
     try:
         for r in results:  # completion order is dependency order, as Dagster requires
             uid, status = r.node.unique_id, str(r.status)
-            if uid.startswith("test."):
-                if status in ("fail", "error"):
-                    failed.append(f"{r.node.name} ({r.failures or 0} failing rows)"
-                                  if status == "fail" else f"{r.node.name} (error: {r.message})")
+            if uid.startswith("test.") or uid.startswith("unit_test."):
+                if status == "fail":
+                    failed.append((r.node.name, f"{r.failures or 0} failing rows"))
+                elif status == "error":
+                    errors.append(f"test {r.node.name}: {_one_line(r.message)}")
                 key = get_asset_check_key_for_test(manifest_json(), TRANSLATOR, uid, project)
                 if key and key in context.selected_asset_check_keys and status != "skipped":
                     yield dg.AssetCheckResult(
@@ -74,11 +78,17 @@ def dbt_models(context: dg.AssetExecutionContext, refresh_lock: RefreshLock):
                     yield dg.Output(None, output_name=key.to_python_identifier(),
                                     metadata=row_metadata(con, r.node))
             elif status == "error":
-                failed.append(f"{r.node.name} (error: {r.message})")
+                errors.append(f"{r.node.resource_type} {r.node.name}: {_one_line(r.message)}")
     finally:
         con.close()
+    if errors:  # broken SQL is our bug, not a bad page: "failed", not "rejected"
+        raise dbt_build.DbtFailed("dbt error in " + "; ".join(errors[:3]))
     if failed:
         raise CheckFailed(failed)
+
+
+def _one_line(message: str | None) -> str:
+    return " ".join((message or "").split())[:300]
 
 
 def row_metadata(con, node) -> dict:

@@ -55,7 +55,7 @@ def outcome_of(error: BaseException | None) -> tuple[str, str]:
     from ..parsing import ParseError
 
     if isinstance(error, CheckFailed):
-        return f"rejected: {error.checks[0].split(' ')[0]}", f"check failed: {error}"
+        return f"rejected: {error.checks[0]}", str(error)
     if isinstance(error, ParseError):
         return f"rejected: parse:{error.check}", error.message
     cause = f"{type(error).__name__}: {error}" if error else "unknown error"
