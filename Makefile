@@ -29,6 +29,15 @@ test: setup  ## the test suite without the tests marked slow (under ten minutes)
 test-all: setup  ## every test, slow ones included (what CI runs after `make test`)
 	@$(BIN)/pytest -m "" ; rc=$$?; [ $$rc -eq 5 ] && exit 0 || exit $$rc
 
+DAGSTER_HOME_DIR := $(CURDIR)/.dagster_home
+DEV_PORT ?= 3000
+
+dev: setup  ## Dagster UI + daemon on 127.0.0.1 (schedule and failure sensor on)
+	@mkdir -p $(DAGSTER_HOME_DIR) && cp config/dagster.yaml $(DAGSTER_HOME_DIR)/dagster.yaml
+	@echo "Dagster UI: http://127.0.0.1:$(DEV_PORT)  (DAGSTER_HOME=$(DAGSTER_HOME_DIR))"
+	@DAGSTER_HOME=$(DAGSTER_HOME_DIR) $(BIN)/dagster dev -m orchestration.definitions \
+		-h 127.0.0.1 -p $(DEV_PORT)
+
 lint: setup
 	@$(BIN)/ruff check orchestration tests bench
 
