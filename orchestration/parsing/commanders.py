@@ -1,0 +1,99 @@
+"""The commanders list: a name line ("Lt. Gen. Sir Michael Jackson, UK A") and a date line
+("09 Jun 1999 - 08 Oct 1999"), whether they come as paragraph pairs, <br> lines, table cells or
+one list item. Rank, nation and service are kept as written; dbt checks them against the seeds."""
+
+from __future__ import annotations
+
+import re
+
+from .dates import PRESENT, list_date, list_range
+from .records import Commander, ParseError
+from .text import ranks
+
+_NAME = re.compile(
+    r"^(?P<who>[^,()\d]+?)\s*[,(]\s*(?P<nation>[A-Z]{2})[\s/-]*(?P<service>[A-Z]{1,2})\b\s*\)?"
+    r"(?:\s*[,:;|\u2013\u2014-]?\s*(?P<rest>\S.*))?$")
+_HONORIFICS = ("Sir", "Dame")
+
+
+def parse_commanders(lines: list[str], section: str) -> list[Commander]:
+    """Commanders in list order. Raises ParseError when a name has no dates, dates have no name,
+    or the list yields nothing."""
+    found: list[Commander] = []
+    pending: dict | None = None
+
+    def finish(p: dict) -> None:
+        found.append(_commander(len(found) + 1, p, section))
+
+    for i, line in enumerate(lines):
+        name = _NAME.match(line)
+        # A name line names someone: not a date, not a bare rank ("Maj. Gen., UK A").
+        if name and not list_date(name.group("who")) and split_name(name.group("who"))[2]:
+            if pending:
+                raise ParseError("commander_without_dates",
+                                 f"no dates follow the commander line {pending['lines'][0]!r}")
+            pending = {"m": name, "lines": [line], "start": None, "end": None}
+            rest = name.group("rest")
+            if rest is None:
+                continue
+            line = rest
+        # "present" alone ends a tenure whose start came in its own cell; it starts none.
+        dates = list_range(line) or (_present(line) if pending and pending["start"] else None)
+        if dates is None:
+            continue
+        if pending is None:
+            after = (f"follow {lines[i - 1]!r}, which is not a commander line" if i
+                     else "come before any commander line")
+            raise ParseError("commander_dates_without_name", f"the dates {line!r} {after}")
+        if line not in pending["lines"]:
+            pending["lines"].append(line)
+        start, end, complete = dates
+        if pending["start"] is None:
+            pending["start"], pending["end"] = start, end
+            if complete:
+                finish(pending)
+                pending = None
+        else:  # start and end in separate cells or lines
+            pending["end"] = start
+            finish(pending)
+            pending = None
+    if pending:
+        if pending["start"] is not None:
+            finish(pending)  # a lone start date at the end of the list: in office
+        else:
+            raise ParseError("commander_without_dates",
+                             f"no dates follow the commander line {pending['lines'][0]!r}")
+    if not found:
+        raise ParseError("commanders_empty", f"the section {section!r} lists no commanders")
+    return found
+
+
+def _present(line: str):
+    return (None, None, True) if PRESENT.match(line.strip(" .")) else None
+
+
+def _commander(ordinal: int, p: dict, section: str) -> Commander:
+    m = p["m"]
+    rank, honorific, name = split_name(m.group("who"))
+    return Commander(
+        ordinal=ordinal, rank=rank, honorific=honorific, full_name=name,
+        nation_code=m.group("nation"), service_code=m.group("service"),
+        start_text=p["start"], end_text=p["end"], section=section,
+        source_text=" | ".join(p["lines"]))
+
+
+def split_name(who: str) -> tuple[str | None, str | None, str]:
+    """"Lt. Gen. Sir Michael Jackson" -> ("Lt. Gen.", "Sir", "Michael Jackson")."""
+    who = re.sub(r"\.(?=[A-Za-z])", ". ", who.strip())  # "Lt.Gen." -> "Lt. Gen."
+    rank = None
+    lowered = who.lower()
+    for spelling, abbreviation in ranks():
+        s = spelling.lower()
+        if lowered.startswith(s) and (len(who) == len(s) or who[len(s)] == " "):
+            rank, who = abbreviation, who[len(spelling):].strip()
+            break
+    honorific = None
+    first, _, rest = who.partition(" ")
+    if first in _HONORIFICS and rest:
+        honorific, who = first, rest
+    return rank, honorific, who

@@ -1,0 +1,145 @@
+"""Date expressions in the page's prose and lists, normalised to a small canonical grammar that the
+dbt macro `period_bounds` turns into start, end and precision:
+
+    "12 Jun 1999"   "11-12 Jun 2009"   "30 Jun 2009 - 02 Jul 2009"   "Jun 1999"
+    "early 2002" / "mid 2002" / "late 2002" / "end of 2003" / "beginning of 2003"
+    "autumn 2023"   "2016"   "today"
+
+Nothing here checks the calendar: "31 Feb 2020" stays "31 Feb 2020" and fails a dbt check."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+_MONTHS = {"jan": "Jan", "feb": "Feb", "mar": "Mar", "apr": "Apr", "may": "May", "jun": "Jun",
+           "jul": "Jul", "aug": "Aug", "sep": "Sep", "oct": "Oct", "nov": "Nov", "dec": "Dec"}
+# Capitalised month names only: "may" the verb is not May.
+MON = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+       r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?|JAN|FEB|MAR|APR|MAY|JUNE?"
+       r"|JULY?|AUG|SEPT?|OCT|NOV|DEC)\b\.?")
+YEAR = r"(?:19|20)\d{2}"
+DASH = r"\s*(?:-|\u2010|\u2011|\u2012|\u2013|\u2014|\u2212|to|until)\s*"
+DAY_DATE = rf"\d{{1,2}}\s+{MON}\s*,?\s*{YEAR}|{MON}\s+\d{{1,2}},?\s+{YEAR}"
+
+_PATTERNS = [
+    ("day_range", re.compile(rf"\b(?P<d1>\d{{1,2}})\s*[-\u2010-\u2014]\s*(?P<d2>\d{{1,2}})\s+"
+                             rf"(?P<mon>{MON})(?:\s*,?\s*(?P<year>{YEAR})\b)?")),
+    ("day", re.compile(rf"\b(?P<d1>\d{{1,2}})\s+(?P<mon>{MON})(?:\s*,?\s*(?P<year>{YEAR})\b)?")),
+    ("day", re.compile(rf"\b(?P<mon>{MON})\s+(?P<d1>\d{{1,2}}),\s+(?P<year>{YEAR})\b")),
+    ("part", re.compile(rf"(?i:\b(?P<part>early|mid|late|(?:the\s+)?(?:end|beginning|start|middle)"
+                        rf"\s+of)[\s-]+)(?P<year>{YEAR})\b")),
+    ("season", re.compile(rf"(?i:\b(?:the\s+)?(?P<season>spring|summer|autumn|fall|winter)"
+                          rf"(?:\s+of)?\s+)(?P<year>{YEAR})\b")),
+    ("month", re.compile(rf"\b(?P<mon>{MON})\s+(?P<year>{YEAR})\b")),
+    ("year", re.compile(rf"(?i:\b(?:in|during|throughout|since|by|from|until)\s+)"
+                        rf"(?P<year>{YEAR})\b(?!\s*[-\u2013/]\s*\d)")),
+]
+_RELATIVE = re.compile(r"(?i)\b(today|currently|at present|presently|nowadays|now|"
+                       r"the current|current)\b")
+_PART = {"early": "early", "mid": "mid", "late": "late", "end of": "end of",
+         "beginning of": "beginning of", "start of": "beginning of", "middle of": "mid"}
+
+
+@dataclass(frozen=True)
+class DateMention:
+    start: int  # character span in the sentence
+    end: int
+    kind: str  # day | day_range | month | part | season | year
+    year: str | None  # None for a day written without its year ("on 12 June")
+    days: str | None = None  # "12" or "3-4"
+    month: str | None = None  # "Jun"
+    qualifier: str | None = None  # "early", "end of", "autumn" ...
+
+    @property
+    def text(self) -> str:
+        """The canonical expression; "" while the year is unknown."""
+        if self.year is None:
+            return ""
+        if self.kind in ("day", "day_range"):
+            return f"{self.days} {self.month} {self.year}"
+        if self.kind == "month":
+            return f"{self.month} {self.year}"
+        if self.kind in ("part", "season"):
+            return f"{self.qualifier} {self.year}"
+        return self.year
+
+    def with_year(self, year: str) -> DateMention:
+        return replace(self, year=year)
+
+    def widened_to_month(self) -> str:
+        """A day's month ("20 Jun 1999" -> "Jun 1999"); coarser periods stay as they are."""
+        if self.kind in ("day", "day_range"):
+            return f"{self.month} {self.year}"
+        return self.text
+
+
+def month_abbr(token: str) -> str:
+    return _MONTHS[token.rstrip(".")[:3].lower()]
+
+
+def find_dates(sentence: str) -> list[DateMention]:
+    """Every date expression in a sentence, left to right, longest first where they overlap.
+    A day without a year ("on 12 June") comes back with year=None for the caller to resolve."""
+    taken: list[DateMention] = []
+    for kind, pattern in _PATTERNS:
+        for m in pattern.finditer(sentence):
+            if any(m.start() < t.end and t.start < m.end() for t in taken):
+                continue
+            taken.append(_mention(kind, m))
+    return sorted(taken, key=lambda d: d.start)
+
+
+def _mention(kind: str, m: re.Match) -> DateMention:
+    g = m.groupdict()
+    mon = month_abbr(g["mon"]) if g.get("mon") else None
+    days = qualifier = None
+    if kind == "day":
+        days = f"{int(g['d1']):02d}"
+    elif kind == "day_range":
+        days = f"{int(g['d1'])}-{int(g['d2'])}"
+    elif kind == "part":
+        qualifier = _PART[re.sub(r"\s+", " ", re.sub(r"^the\s+", "", g["part"].lower()))]
+    elif kind == "season":
+        qualifier = "autumn" if g["season"].lower() == "fall" else g["season"].lower()
+    return DateMention(m.start(), m.end(), kind, g.get("year"), days, mon, qualifier)
+
+
+def relative_word(sentence: str) -> str | None:
+    m = _RELATIVE.search(sentence)
+    return m.group(1).lower() if m else None
+
+
+# -- commander lists -------------------------------------------------------------------------
+_LIST_DATE = re.compile(rf"(?P<d>\d{{1,2}})\s*(?P<mon>{MON})\s*,?\s*(?P<y>{YEAR})"
+                        rf"|(?P<mon2>{MON})\s+(?P<d2>\d{{1,2}}),?\s+(?P<y2>{YEAR})")
+PRESENT = re.compile(r"(?i)^(?:present|today|now|incumbent|current)$")
+# Brackets may wrap the range: "Lt. Gen. Sir Michael Jackson, UK A (09 Jun 1999 - 08 Oct 1999)".
+_RANGE = re.compile(rf"^\s*[(\[]?\s*(?P<start>{DAY_DATE})(?:{DASH}(?P<end>{DAY_DATE}|[A-Za-z]+))?"
+                    rf"\s*[)\]]?\s*\.?$")
+
+
+def list_date(token: str) -> str | None:
+    """One date of the commanders list, canonical "09 Jun 1999"; None if it is not one."""
+    m = _LIST_DATE.fullmatch(token.strip().rstrip("."))
+    if not m:
+        return None
+    if m.group("d"):
+        return f"{int(m.group('d')):02d} {month_abbr(m.group('mon'))} {m.group('y')}"
+    return f"{int(m.group('d2')):02d} {month_abbr(m.group('mon2'))} {m.group('y2')}"
+
+
+def list_range(line: str) -> tuple[str, str | None, bool] | None:
+    """A date line of the commanders list: (start, end or None for present, complete?).
+    "09 Jun 1999 - 08 Oct 1999" -> complete; "09 Jun 1999" alone -> incomplete (end follows)."""
+    m = _RANGE.match(line)
+    if not m:
+        return None
+    start = list_date(m.group("start"))
+    end_token = m.group("end")
+    if end_token is None:
+        return start, None, False
+    if PRESENT.match(end_token):
+        return start, None, True
+    end = list_date(end_token)
+    return (start, end, True) if end else None

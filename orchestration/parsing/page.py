@@ -1,0 +1,116 @@
+"""parse_page: the page's bytes in, typed records out. A pure function: no I/O, no clock."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from .commanders import parse_commanders
+from .dates import MON, month_abbr
+from .document import Block, article_root, blocks, clean, decode, parse_tree
+from .prose import parse_prose
+from .records import ParsedPage, ParseError, Section
+
+_LAST_UPDATED = re.compile(
+    rf"(?i)last\s+updated\s*:?\s*(?P<d>\d{{1,2}})\s+(?P<mon>(?-i:{MON}))\s*,?\s*(?P<y>\d{{4}})"
+    r"(?:\s*,?\s*(?P<hm>\d{1,2}:\d{2}))?")
+_COMMANDERS_HEADING = re.compile(r"(?i)\bcommanders\b|\bcommanders? of kfor\b|\bcomkfors?\b")
+_TITLE_PREFIX = re.compile(r"^(?:NATO\s*[-:|\u2013]\s*)?(?:Topic\s*:\s*)?")
+
+
+def parse_page(body: bytes, content_type: str | None = None) -> ParsedPage:
+    """Parse one version of the page. Raises ParseError (with a named check) when the body is not
+    the page or a required part is missing; never returns an empty success."""
+    doc = parse_tree(decode(body, content_type))
+    title = _title(doc)
+    root = article_root(doc)
+    content = blocks(root)
+    last_updated, content = _last_updated(content)
+    if last_updated is None and root is not doc.find("body"):
+        # some templates put the date line in a header outside the article element
+        last_updated, _ = _last_updated(blocks(doc))
+    # One line per text line, not per block: <br> lines, table cells and paragraph pairs that say
+    # the same thing give the same article text, and so the same version key.
+    article_text = "\n".join([title, *(line for b in content for line in b.lines)])
+    if last_updated:
+        article_text = f"{title}\nLast updated: {last_updated}\n" + article_text.partition("\n")[2]
+    else:
+        raise ParseError("last_updated_missing", "the page states no 'Last updated' date")
+
+    grouped = _sections(title, content)
+    commander_sections = [g for g in grouped if g[0].level > 1
+                          and _COMMANDERS_HEADING.search(g[0].heading)]
+    if not commander_sections:
+        headings = ", ".join(repr(g[0].heading) for g in grouped[1:]) or "none"
+        raise ParseError("commanders_missing",
+                         f"no section heading names the commanders (headings: {headings})")
+    commanders = []
+    for section, section_blocks in commander_sections:
+        lines = [line for b in section_blocks for line in b.lines]
+        commanders.extend(parse_commanders(lines, section.heading_path))
+    commanders = [c.__class__(**{**c.__dict__, "ordinal": i})
+                  for i, c in enumerate(commanders, start=1)]
+
+    prose = [(s.heading_path, [b.text for b in bs]) for s, bs in grouped
+             if (s, bs) not in commander_sections]
+    figures, events = parse_prose(prose)
+    return ParsedPage(
+        content_sha256=hashlib.sha256(article_text.encode("utf-8")).hexdigest(),
+        title=title, last_updated_text=last_updated, article_text=article_text,
+        sections=tuple(s for s, _ in grouped), commanders=tuple(commanders),
+        troop_figures=tuple(figures), events=tuple(events))
+
+
+def _title(doc) -> str:
+    for node in doc.xpath("//h1"):
+        text = clean(node.text_content())
+        if text:
+            return text
+    titles = doc.xpath("//title")
+    text = _TITLE_PREFIX.sub("", clean(titles[0].text_content())) if titles else ""
+    if not text:
+        raise ParseError("title_missing", "the page has neither an <h1> nor a <title>")
+    return text
+
+
+def _last_updated(content: list[Block]) -> tuple[str | None, list[Block]]:
+    """The page's own "Last updated" date, canonical "20 Nov 2023 17:24", and the blocks without
+    its line."""
+    for i, block in enumerate(content):
+        m = _LAST_UPDATED.search(block.text)
+        if m:
+            stamp = f"{int(m.group('d')):02d} {month_abbr(m.group('mon'))} {m.group('y')}"
+            if m.group("hm"):
+                stamp += f" {int(m.group('hm').split(':')[0]):02d}:{m.group('hm').split(':')[1]}"
+            rest = tuple(line for line in block.lines if not _LAST_UPDATED.search(line))
+            kept = content[:i] + ([Block(block.kind, block.level, rest)] if rest else []) \
+                + content[i + 1:]
+            return stamp, kept
+    return None, content
+
+
+def _sections(title: str, content: list[Block]) -> list[tuple[Section, list[Block]]]:
+    """Group blocks under headings. The lead (before the first heading below the title) is titled
+    by the page; heading paths join levels with " > "."""
+    out: list[tuple[Section, list[Block]]] = []
+    current = Section(0, 1, title, title, "")
+    current_blocks: list[Block] = []
+    stack: list[tuple[int, str]] = []
+    seen_title = False
+    for block in content:
+        if block.kind != "heading":
+            current_blocks.append(block)
+            continue
+        if block.level == 1 and not seen_title and block.text == title:
+            seen_title = True
+            continue
+        out.append((current, current_blocks))
+        level = max(2, block.level)
+        while stack and stack[-1][0] >= level:
+            stack.pop()
+        stack.append((level, block.text))
+        current = Section(len(out), level, block.text, " > ".join(h for _, h in stack), "")
+        current_blocks = []
+    out.append((current, current_blocks))
+    return [(Section(s.ordinal, s.level, s.heading, s.heading_path,
+                     "\n".join(line for b in bs for line in b.lines)), bs) for s, bs in out]

@@ -1,0 +1,172 @@
+"""Strength figures and dated statements in the page's prose, by the rules of the golden file
+(tests/golden/nato-kosovo-2023-11-20.yml: D1-D5, T1-T6, E1-E2)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from .dates import DateMention, find_dates, relative_word
+from .records import EventMention, TroopFigure
+from .text import forces, sentences
+
+_NUMBER = re.compile(r"(?<![\w,.\-/])(\d{1,3}(?:,\d{3})+|\d+)(?![\w-]|[,.]\d)")
+_NOT_A_COUNT = re.compile(r"(?i)\b(?:resolution|unscr\)?|gate|chapter|article|no\.?|phase|"
+                          r"paragraph|covid)\s*$")
+_NATIONS_AFTER = re.compile(r"^\s+(?:NATO\s+)?(?:Allied|Allies|allies|countries|nations|"
+                            r"contributing|partner|member)\b")
+_NOUN_AFTER = re.compile(r"^\s+(?:(?:[a-z][a-z-]*)\s+){0,3}?(troops|troop|personnel|men and women|"
+                         r"soldiers|servicemen|servicewomen|reservists|staff)\b")
+_APPROX = (r"approximately|around|about|some|well over|well above|more than|over|nearly|almost|"
+           r"roughly|at least|up to|fewer than|less than|under|close to")
+_APPROX_BEFORE = re.compile(rf"(?i)\b({_APPROX})\s+$")
+_TARGET_BEFORE = re.compile(rf"(?i)\b(?:to|of|at|by)\s+(?:(?:{_APPROX})\s+)?$")
+_STRENGTH = re.compile(r"(?i)\b(?:troops?|troop levels?|forces?|strength|personnel|soldiers|"
+                       r"footprint)\b")
+_PRESENT = re.compile(r"(?i)\b(?:is|are|has|have|consists|comprises|remains|stands|numbers)\b")
+_PAST = re.compile(r"(?i)\b(?:was|were|had|been)\b")
+_CLAUSE = re.compile(r"[;:]|,\s+(?:and|then|but|while|whereas)\s+")
+
+# E2: the clause around a date decides the event's type; first match wins.
+EVENT_TYPES = [
+    ("assumption_of_command", r"\b(?:assumed|assumes|took|takes)\s+(?:over\s+)?command\b"
+                              r"|\bchange of command\b"),
+    ("reinforcement", r"\breinforc|\bextra troops\b|\btemporarily deploy"),
+    ("resolution", r"\bresolution\b|\bUNSCR\b"),
+    ("deployment", r"\bdeploy|\bentered Kosovo\b|\bpeace-support operation\b"),
+    ("withdrawal", r"\bwithdr[ae]w"),
+    ("air_campaign", r"\bair campaign\b"),
+    ("decision", r"\bdecided\b|\bagreed to\b|\bapproved\b|\bauthori[sz]ed\b|\bdecision\b"),
+    ("milestone", r"\bdeclar|\bachieved\b|\bunfixed\b|\boperational capability\b"),
+    ("force_reduction", r"\breduc"),
+    ("agreement", r"\bagreement\b|\bsigned\b|\bentered into force\b|\bwas agreed\b|\breached\b"),
+    ("establishment", r"\bcreated\b|\bestablish|\bset up\b|\bfounded\b"),
+    ("tension", r"\btension"),
+]
+_EVENT_TYPES = [(name, re.compile(rx, re.I)) for name, rx in EVENT_TYPES]
+
+
+def parse_prose(sections: Iterable[tuple[str, list[str]]]
+                ) -> tuple[list[TroopFigure], list[EventMention]]:
+    """sections: (heading path, paragraphs). Returns figures and dated statements in page order."""
+    figures: list[TroopFigure] = []
+    events: list[EventMention] = []
+    for path, paragraphs in sections:
+        section_date: DateMention | None = None  # T3's last resort
+        section_force: str | None = None
+        for paragraph in paragraphs:
+            paragraph_year: str | None = None  # D3
+            paragraph_force: str | None = None
+            for _, sentence in sentences(paragraph):
+                dates = []
+                for d in find_dates(sentence):
+                    if d.year is None:
+                        if paragraph_year is None:
+                            continue  # D3: a day whose year the paragraph never states is dropped
+                        d = d.with_year(paragraph_year)
+                    paragraph_year = d.year
+                    dates.append(d)
+                named = forces(sentence)
+                fallback_force = paragraph_force or section_force
+                figures.extend(_figures(sentence, dates, named, fallback_force, section_date, path,
+                                        len(figures)))
+                for d in dates:
+                    events.append(EventMention(len(events) + 1, classify(sentence, d), d.text,
+                                               path, sentence))
+                if dates:
+                    section_date = dates[-1]
+                if named:
+                    paragraph_force = section_force = named[-1][1]
+    return figures, events
+
+
+def classify(sentence: str, d: DateMention) -> str:
+    """E2: the event type of the clause around a date, else of its sentence."""
+    start = max((m.end() for m in _CLAUSE.finditer(sentence) if m.end() <= d.start), default=0)
+    end = min((m.start() for m in _CLAUSE.finditer(sentence) if m.start() >= d.end),
+              default=len(sentence))
+    for text in (sentence[start:end], sentence):
+        for name, rx in _EVENT_TYPES:
+            if rx.search(text):
+                return name
+    return "other"
+
+
+def _figures(sentence, dates, named, fallback_force, section_date, path, count):
+    spans = [(d.start, d.end) for d in dates]
+    found, nations = [], None
+    for m in _NUMBER.finditer(sentence):
+        if any(s <= m.start() < e for s, e in spans):
+            continue
+        digits = m.group(1)
+        value = int(digits.replace(",", ""))
+        before, after = sentence[:m.start()], sentence[m.end():]
+        if ("," not in digits and 1900 <= value <= 2099) or _NOT_A_COUNT.search(before):
+            continue
+        if _NATIONS_AFTER.match(after):
+            nations = nations or digits  # T1: a count of countries
+            continue
+        noun = _NOUN_AFTER.match(after)
+        target = (_TARGET_BEFORE.search(before) and _STRENGTH.search(before) and value >= 100)
+        if noun or target:
+            found.append((m, noun.group(0) if noun else ""))
+    out = []
+    for m, noun in found:
+        period, rule = _figure_date(sentence, m, dates, section_date)
+        approx = _APPROX_BEFORE.search(sentence[:m.start()])
+        out.append(TroopFigure(
+            ordinal=count + len(out) + 1,
+            force=_force_of(m.start(), named, fallback_force),
+            figure_type=_figure_type(sentence),
+            personnel=_personnel(noun),
+            troops_text=m.group(1),
+            approximation=approx.group(1).lower() if approx else "exact",
+            period_text=period, date_rule=rule,
+            contributing_nations_text=nations,
+            section=path, source_text=sentence))
+    return out
+
+
+def _force_of(pos: int, named: list[tuple[int, str]], fallback: str | None) -> str | None:
+    """T2: nearest force named before the number, else after it, else the paragraph's."""
+    before = [f for p, f in named if p < pos]
+    if before:
+        return before[-1]
+    return named[0][1] if named else fallback
+
+
+def _figure_date(sentence: str, m: re.Match, dates: list[DateMention],
+                 section_date: DateMention | None) -> tuple[str | None, str]:
+    """T3: which period a figure carries, and the rule that gave it."""
+    after = [d for d in dates if d.start >= m.end()]
+    before = [d for d in dates if d.end <= m.start()]
+    if after:
+        return after[0].text, "sentence_date"
+    if before:
+        return before[-1].text, "sentence_date"
+    if relative_word(sentence):
+        return "today", "relative_word"
+    if _PRESENT.search(sentence) and not _PAST.search(sentence):
+        return "today", "present_tense"
+    if section_date is not None:
+        return section_date.widened_to_month(), "section_context"
+    return None, "none"
+
+
+def _figure_type(sentence: str) -> str:
+    if re.search(r"(?i)\bmandated?\b|\bmaximum\b", sentence):
+        return "mandated_maximum"
+    if re.search(r"(?i)\bauthori[sz]|\ballowing for\b|\ballowed\b", sentence):
+        return "authorised"
+    return "reported"
+
+
+def _personnel(noun: str) -> str:
+    noun = noun.lower()
+    if "reservist" in noun:
+        return "reserve"
+    if "active" in noun:
+        return "active"
+    if "civilian" in noun or "staff" in noun:
+        return "staff"
+    return "troops"

@@ -1,0 +1,79 @@
+"""Typed records the parser returns. Dates and numbers stay as the page writes them (normalised
+text expressions); the dbt staging/intermediate SQL turns them into dates and integers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+PARSER_VERSION = "1"
+
+
+class ParseError(ValueError):
+    """The body cannot be read as the KFOR topic page. `check` names the failed check."""
+
+    def __init__(self, check: str, message: str):
+        super().__init__(f"{check}: {message}")
+        self.check = check
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Section:
+    ordinal: int
+    level: int
+    heading: str
+    heading_path: str  # " > " between levels; the lead is titled by the page
+    text: str
+
+
+@dataclass(frozen=True)
+class Commander:
+    ordinal: int  # 1 = first line of the list
+    rank: str | None  # as NATO abbreviates it ("Lt. Gen."); None if no known rank leads the line
+    honorific: str | None
+    full_name: str
+    nation_code: str
+    service_code: str
+    start_text: str  # "09 Jun 1999"
+    end_text: str | None  # None = "present"
+    section: str
+    source_text: str
+
+
+@dataclass(frozen=True)
+class TroopFigure:
+    ordinal: int
+    force: str | None
+    figure_type: str  # reported | authorised | mandated_maximum
+    personnel: str  # troops | active | reserve | staff
+    troops_text: str  # "4,500"
+    approximation: str  # approximately | around | some | ... | exact
+    period_text: str | None  # "Jun 2003", "early 2002", "today" ...
+    date_rule: str  # which rule of the golden file (T3) gave the period
+    contributing_nations_text: str | None
+    section: str
+    source_text: str
+
+
+@dataclass(frozen=True)
+class EventMention:
+    """One dated statement. Statements of the same event are merged in dbt (int_events)."""
+
+    ordinal: int
+    event_type: str
+    period_text: str
+    section: str
+    source_text: str
+
+
+@dataclass(frozen=True)
+class ParsedPage:
+    content_sha256: str
+    title: str
+    last_updated_text: str  # "20 Nov 2023 17:24"
+    article_text: str
+    parser_version: str = PARSER_VERSION
+    sections: tuple[Section, ...] = field(default=())
+    commanders: tuple[Commander, ...] = field(default=())
+    troop_figures: tuple[TroopFigure, ...] = field(default=())
+    events: tuple[EventMention, ...] = field(default=())

@@ -1,0 +1,56 @@
+"""Sentences, forces and the ranks table: the small vocabulary the extractors share."""
+
+from __future__ import annotations
+
+import csv
+import functools
+import re
+
+from ..paths import SEEDS_DIR
+
+# A period after these does not end a sentence ("Lt. Gen.", "e.g.", initials such as "E.").
+_ABBREV = re.compile(
+    r"(?:\b(?:Lt|Maj|Gen|Brig|Col|Capt|Adm|Cdre|Sgt|Dr|Mr|Mrs|Ms|St|No|Nos|Jan|Feb|Mar|Apr|Jun|Jul"
+    r"|Aug|Sep|Sept|Oct|Nov|Dec|approx|Art|para|vs|cf|etc|V|R|Vice|Rear|Air)|\b[A-Z]|\be\.g|\bi\.e)\.$")
+_BOUNDARY = re.compile(r"[.!?][\"')\]]*\s+(?=[\"'(]?[A-Z0-9\u00c0-\u024f])")
+
+_FORCE_NAMES = {
+    "NATO Advisory and Liaison Team": "NALT", "NATO Liaison and Advisory Team": "NLAT",
+    "NATO Advisory Team": "NAT", "Kosovo Security Force": "KSF", "Kosovo Protection Corps": "KPC",
+    "Kosovo Liberation Army": "KLA", "Kosovo Force": "KFOR", "KFOR": "KFOR", "KSF": "KSF",
+    "NALT": "NALT", "NLAT": "NLAT", "NAT": "NAT", "KPC": "KPC", "KLA": "KLA", "EULEX": "EULEX",
+}
+_FORCE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _FORCE_NAMES), key=len, reverse=True))
+                    + r")\b")
+
+
+def sentences(text: str) -> list[tuple[int, str]]:
+    """Split a paragraph into sentences: (offset, sentence)."""
+    out, start = [], 0
+    for m in _BOUNDARY.finditer(text):
+        head = text[start:m.start() + 1]
+        if _ABBREV.search(head):
+            continue
+        out.append((start, text[start:m.end()].strip()))  # with its closing quotes, brackets
+        start = m.end()
+    if text[start:].strip():
+        out.append((start, text[start:].strip()))
+    return out
+
+
+def forces(text: str) -> list[tuple[int, str]]:
+    """Forces named in a text: (offset, acronym)."""
+    return [(m.start(), _FORCE_NAMES[m.group(1)]) for m in _FORCE.finditer(text)]
+
+
+@functools.cache
+def ranks() -> tuple[tuple[str, str], ...]:
+    """(spelling, abbreviation) for every abbreviation and full name in the ranks seed, longest
+    first, so "Lt. Gen." wins over "Gen."."""
+    with open(SEEDS_DIR / "ranks.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    pairs: dict[str, str] = {}
+    for r in rows:
+        pairs.setdefault(r["rank_abbreviation"], r["rank_abbreviation"])
+        pairs.setdefault(r["rank_name"], r["rank_abbreviation"])
+    return tuple(sorted(pairs.items(), key=lambda p: len(p[0]), reverse=True))
