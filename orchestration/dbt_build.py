@@ -5,13 +5,16 @@ open, which would hold a lock on the scratch file and leave a .wal behind)."""
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
+import pickle
 from pathlib import Path
 
 from .paths import DBT_PROJECT_DIR
 from .publish import build_path
 
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
+MANIFEST_CACHE = DBT_PROJECT_DIR / "target" / "kfor_manifest.pickle"
 _ARGS = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
          "--log-level", "none", "--log-level-file", "none"]
 
@@ -29,22 +32,48 @@ def point_at_build(published: Path | None = None) -> Path:
 
 @functools.cache
 def manifest():
-    """Parse the project once per process and keep the Manifest. Writes target/manifest.json,
-    which the Dagster definitions read at import."""
+    """The parsed Manifest, once per process. A refresh process loads it from target/ (pickled
+    after the last parse, 30 ms) when the project's files are unchanged; otherwise dbt parses
+    (partial parsing, seconds) and the cache is rewritten. Parsing also writes
+    target/manifest.json, which the Dagster definitions read at import."""
     from dbt.cli.main import dbtRunner
 
+    key = fingerprint()
+    try:
+        cached = pickle.loads(MANIFEST_CACHE.read_bytes())
+        if cached["fingerprint"] == key and MANIFEST_PATH.exists():
+            return cached["manifest"]
+    except (OSError, pickle.UnpicklingError, EOFError, KeyError, AttributeError, ImportError):
+        pass  # no cache, or one written by another dbt: parse
     os.environ.setdefault("KFOR_BUILD_DB", str(build_path()))
     result = dbtRunner().invoke(["parse", *_ARGS])
     close_connections()
     if not result.success:
         raise DbtFailed(f"dbt parse failed: {result.exception}")
+    tmp = MANIFEST_CACHE.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_bytes(pickle.dumps({"fingerprint": key, "manifest": result.result}, protocol=5))
+    os.replace(tmp, MANIFEST_CACHE)
     return result.result
 
 
+def fingerprint() -> str:
+    """What the parsed manifest depends on: every project file's path and bytes, and dbt's
+    version."""
+    from dbt.version import __version__
+
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted(DBT_PROJECT_DIR.rglob("*")):
+        rel = path.relative_to(DBT_PROJECT_DIR)
+        if path.is_file() and rel.parts[0] not in ("target", "logs", "dbt_packages") \
+                and path.suffix in (".sql", ".yml", ".yaml", ".csv", ".md", ".py"):
+            digest.update(str(rel).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def ensure_manifest() -> Path:
-    """target/manifest.json exists (set-up parses it once; this covers a fresh checkout)."""
-    if not MANIFEST_PATH.exists():
-        manifest()
+    """target/manifest.json exists and matches the project (set-up parses once; this covers a
+    fresh checkout and edited models)."""
+    manifest()
     return MANIFEST_PATH
 
 
