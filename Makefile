@@ -38,6 +38,9 @@ dev: setup  ## Dagster UI + daemon on 127.0.0.1 (schedule and failure sensor on)
 	@DAGSTER_HOME=$(DAGSTER_HOME_DIR) $(BIN)/dagster dev -m orchestration.definitions \
 		-h 127.0.0.1 -p $(DEV_PORT)
 
+bench: setup  ## the benchmark: ratios against a warm `dbt build`, into bench/results.json
+	@$(BIN)/python bench/run.py
+
 lint: setup
 	@$(BIN)/ruff check orchestration tests bench
 

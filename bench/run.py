@@ -1,0 +1,294 @@
+"""`make bench`: the cost of a refresh against the anchor a user would compare with (a bare, warm
+`dbt build` on the same project and data), measured side by side in one run. Prints a table and
+writes bench/results.json. Targets are ratios, checked here, never in timed tests.
+
+    a  kfor refresh, changed page (fresh process)            median of 5
+    b  dbt build from the CLI, warm partial parse (anchor)    median of 5 (after a warm-up run)
+    c  kfor refresh, unchanged page                           median of 5
+    d  parse + extract of the snapshot vs BeautifulSoup(html, "lxml") alone, same bytes
+    e  kfor replay of 1, 10, 50 and 200 synthetic versions    median of 3 (one run at 200)
+    f  a refresh after 200 versions against one after 1       median of 3 each
+    g  peak RSS of a changed refresh (the process and its children)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+BIN = Path(sys.executable).parent
+WORK = ROOT / "bench" / "work"
+
+from support import pages  # noqa: E402
+
+TARGETS = {  # name: (limit, what it compares)
+    "refresh_changed_vs_dbt": (1.0, "a / b"),
+    "refresh_unchanged_vs_dbt": (0.25, "c / b"),
+    "parse_vs_bs4": (1.5, "d: parse + extract / BeautifulSoup alone"),
+    "replay_flatness": (1.25, "per-version replay time at 200 / at 10"),
+    "refresh_after_200_vs_after_1": (1.25, "f"),
+    "peak_rss_mb": (500, "g"),
+}
+
+
+def say(*args):
+    print(*args, file=sys.stderr, flush=True)
+
+
+def env_for(root: Path) -> dict:
+    return {**os.environ, "KFOR_WAREHOUSE": str(root / "warehouse" / "kfor.duckdb"),
+            "KFOR_RAW_DIR": str(root / "raw")}
+
+
+def timed(cmd: list[str], env: dict, cwd: Path = ROOT) -> tuple[float, int]:
+    """Wall time of a fresh process, and its peak RSS in MB (the max over its process tree is
+    reported by the kernel for the waited-for child)."""
+    wrapper = ("import resource, subprocess, sys, time, json; t = time.perf_counter(); "
+               "rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode; "
+               "print(json.dumps([time.perf_counter() - t, rc, "
+               "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss]))")
+    out = subprocess.run([sys.executable, "-c", wrapper, *cmd], env=env, cwd=cwd,
+                         capture_output=True, text=True, check=True)
+    seconds, rc, rss_kb = json.loads(out.stdout.strip().splitlines()[-1])
+    if rc != 0:
+        raise SystemExit(f"benchmark command failed ({rc}): {' '.join(cmd)}\n{out.stderr}")
+    return seconds, rss_kb / 1024
+
+
+def fresh(name: str) -> Path:
+    root = WORK / name
+    shutil.rmtree(root, ignore_errors=True)
+    (root / "pages").mkdir(parents=True)
+    return root
+
+
+def page_file(root: Path, name: str, body: bytes) -> str:
+    path = root / "pages" / f"{name}.html"
+    path.write_bytes(body)
+    return path.as_uri()
+
+
+def kfor(root: Path, *args: str) -> tuple[float, int]:
+    return timed([str(BIN / "kfor"), *args], env_for(root))
+
+
+def snapshot_state(root: Path) -> Path:
+    """Save the published file and the raw dir, to restore before each repetition."""
+    saved = root / "saved"
+    shutil.rmtree(saved, ignore_errors=True)
+    saved.mkdir()
+    shutil.copytree(root / "raw", saved / "raw")
+    shutil.copyfile(root / "warehouse" / "kfor.duckdb", saved / "kfor.duckdb")
+    return saved
+
+
+def restore(root: Path, saved: Path) -> None:
+    shutil.rmtree(root / "raw")
+    shutil.copytree(saved / "raw", root / "raw")
+    shutil.rmtree(root / "warehouse")
+    (root / "warehouse").mkdir()
+    shutil.copyfile(saved / "kfor.duckdb", root / "warehouse" / "kfor.duckdb")
+
+
+def bench_refreshes(runs: int) -> dict:
+    say("a, c, g: kfor refresh (changed, unchanged)")
+    root = fresh("refresh")
+    v1, v2 = page_file(root, "v1", pages.v1()), page_file(root, "v2", pages.v2())
+    kfor(root, "refresh", "--source", v1)
+    saved = snapshot_state(root)
+    changed, rss = [], []
+    for _ in range(runs):
+        restore(root, saved)
+        seconds, peak = kfor(root, "refresh", "--source", v2)
+        changed.append(seconds)
+        rss.append(peak)
+    unchanged = [kfor(root, "refresh", "--source", v2)[0] for _ in range(runs)]
+    return {"refresh_changed_s": changed, "refresh_unchanged_s": unchanged, "peak_rss_mb": rss,
+            "_root": root}
+
+
+def bench_dbt_anchor(runs: int) -> dict:
+    """The same project and raw data as a changed refresh (v1 published + v2's batch), built by
+    `dbt build` from the CLI; the first run warms the partial parse and is not counted."""
+    say("b: dbt build from the CLI (warm partial parse)")
+    from orchestration import raw_tables
+    from orchestration.archive import Archive, sha256
+    from orchestration.parsing import parse_page
+
+    root = fresh("anchor")
+    v1 = page_file(root, "v1", pages.v1())
+    kfor(root, "refresh", "--source", v1)
+    db = root / "build" / "kfor.duckdb"
+    db.parent.mkdir()
+    shutil.copyfile(root / "warehouse" / "kfor.duckdb", db)
+    import duckdb
+
+    body = pages.v2()
+    con = duckdb.connect(str(db))
+    records = list(Archive(root / "raw").records()) + [{
+        "fetch_id": "bench", "fetched_at": "2030-01-01T00:00:00.000000Z", "url": "bench",
+        "source": "file", "body_sha256": sha256(body),
+        "content_sha256": parse_page(body).content_sha256, "outcome": "published"}]
+    raw_tables.load_page(con, parse_page(body), sha256(body))
+    raw_tables.load_fetch_log(con, records)
+    con.close()
+    project = ROOT / "dbt_project"
+    cmd = [str(BIN / "dbt"), "build", "--project-dir", str(project), "--profiles-dir",
+           str(project), "--quiet"]
+    env = {**os.environ, "KFOR_BUILD_DB": str(db)}
+    timed(cmd, env)  # warm-up: partial parse state
+    return {"dbt_build_s": [timed(cmd, env)[0] for _ in range(runs)]}
+
+
+def bench_parse(repeat: int) -> dict:
+    say("d: parse + extract vs BeautifulSoup(html, 'lxml')")
+    from bs4 import BeautifulSoup
+
+    from orchestration.parsing import parse_page
+
+    html = pages.v1()
+    parse_page(html)
+    BeautifulSoup(html, "lxml")  # both warm
+
+    def median_of(fn) -> float:
+        samples = []
+        for _ in range(repeat):
+            t = time.perf_counter()
+            fn()
+            samples.append(time.perf_counter() - t)
+        return statistics.median(samples)
+
+    return {"parse_extract_s": median_of(lambda: parse_page(html)),
+            "bs4_lxml_s": median_of(lambda: BeautifulSoup(html, "lxml"))}
+
+
+def seed_archive(root: Path, n: int) -> None:
+    """An archive and fetch log holding n published synthetic versions (what n refreshes leave)."""
+    from orchestration.archive import Archive
+    from orchestration.parsing import parse_page
+
+    archive = Archive(root / "raw")
+    for i in range(1, n + 1):
+        body = pages.synthetic(i)
+        fetched_at = datetime(2030, 1, 1, tzinfo=UTC) + timedelta(minutes=i)
+        archive.append({"fetch_id": f"seed-{i}",
+                        "fetched_at": fetched_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                        "url": "synthetic", "source": "file", "status": None,
+                        "body_sha256": archive.store(body),
+                        "content_sha256": parse_page(body).content_sha256, "bytes": len(body),
+                        "outcome": "published"})
+
+
+def bench_replay(sizes: list[int], runs: int) -> dict:
+    say(f"e: kfor replay of {sizes} versions")
+    out = {}
+    for n in sizes:
+        root = fresh(f"replay-{n}")
+        seed_archive(root, n)
+        reps = 1 if n >= 200 else runs
+        out[str(n)] = [kfor(root, "replay")[0] for _ in range(reps)]
+    return {"replay_s": out}
+
+
+def bench_refresh_after(counts: list[int], runs: int) -> dict:
+    say(f"f: a changed refresh after {counts} versions")
+    out = {}
+    for n in counts:
+        root = fresh(f"after-{n}")
+        seed_archive(root, n)
+        kfor(root, "replay")
+        nxt = page_file(root, "next", pages.synthetic(n + 1))
+        saved = snapshot_state(root)
+        samples = []
+        for _ in range(runs):
+            restore(root, saved)
+            samples.append(kfor(root, "refresh", "--source", nxt)[0])
+        out[str(n)] = samples
+    return {"refresh_after_s": out}
+
+
+def main() -> int:
+    started = time.perf_counter()
+    WORK.mkdir(parents=True, exist_ok=True)
+    subprocess.run([str(BIN / "python"), "-m", "orchestration.dbt_build"], check=True,
+                   stdout=subprocess.DEVNULL)
+    raw: dict = {}
+    raw.update(bench_dbt_anchor(5))
+    refreshes = bench_refreshes(5)
+    refreshes.pop("_root")
+    raw.update(refreshes)
+    raw.update(bench_parse(50))
+    raw.update(bench_replay([1, 10, 50, 200], 3))
+    raw.update(bench_refresh_after([1, 200], 3))
+    med = statistics.median
+    per_version = {n: med(v) / int(n) for n, v in raw["replay_s"].items()}
+    results = {
+        "refresh_changed_vs_dbt": med(raw["refresh_changed_s"]) / med(raw["dbt_build_s"]),
+        "refresh_unchanged_vs_dbt": med(raw["refresh_unchanged_s"]) / med(raw["dbt_build_s"]),
+        "parse_vs_bs4": raw["parse_extract_s"] / raw["bs4_lxml_s"],
+        "replay_flatness": per_version["200"] / per_version["10"],
+        "refresh_after_200_vs_after_1": med(raw["refresh_after_s"]["200"])
+        / med(raw["refresh_after_s"]["1"]),
+        "peak_rss_mb": max(raw["peak_rss_mb"]),
+        "medians": {
+            "refresh_changed_s": med(raw["refresh_changed_s"]),
+            "dbt_build_s": med(raw["dbt_build_s"]),
+            "refresh_unchanged_s": med(raw["refresh_unchanged_s"]),
+            "parse_extract_ms": raw["parse_extract_s"] * 1000,
+            "bs4_lxml_ms": raw["bs4_lxml_s"] * 1000,
+            "replay_total_s": {n: med(v) for n, v in raw["replay_s"].items()},
+            "replay_per_version_s": per_version,
+            "replay_marginal_s_per_version_10_to_200":
+                (med(raw["replay_s"]["200"]) - med(raw["replay_s"]["10"])) / 190,
+            "refresh_after_s": {n: med(v) for n, v in raw["refresh_after_s"].items()},
+        },
+        "raw": raw,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "platform": platform.platform(),
+                    "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+                                       / 2**30, 1)},
+        "bench_seconds": None,
+    }
+    results["bench_seconds"] = round(time.perf_counter() - started, 1)
+    (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    print_table(results)
+    shutil.rmtree(WORK, ignore_errors=True)
+    return 0
+
+
+def print_table(results: dict) -> None:
+    m = results["medians"]
+    print(f"\n{'measure':44} {'median':>12}")
+    rows = [("a  kfor refresh, changed page", f"{m['refresh_changed_s']:.2f} s"),
+            ("b  dbt build, CLI, warm partial parse", f"{m['dbt_build_s']:.2f} s"),
+            ("c  kfor refresh, unchanged page", f"{m['refresh_unchanged_s']:.2f} s"),
+            ("d  parse + extract (snapshot)", f"{m['parse_extract_ms']:.1f} ms"),
+            ("   BeautifulSoup(html, 'lxml') alone", f"{m['bs4_lxml_ms']:.1f} ms")]
+    rows += [(f"e  kfor replay, {n} versions (per version)",
+              f"{m['replay_total_s'][n]:.1f} s ({m['replay_per_version_s'][n]:.3f})")
+             for n in m["replay_total_s"]]
+    rows += [(f"f  changed refresh after {n} versions", f"{s:.2f} s")
+             for n, s in m["refresh_after_s"].items()]
+    rows.append(("g  peak RSS of a changed refresh", f"{results['peak_rss_mb']:.0f} MB"))
+    for name, value in rows:
+        print(f"{name:44} {value:>12}")
+    print(f"\n{'ratio':30} {'value':>8} {'target':>8}  ")
+    for name, (limit, what) in TARGETS.items():
+        value = results[name]
+        verdict = "ok" if value <= limit else "MISSED"
+        print(f"{name:30} {value:8.3f} {'<= ' + str(limit):>8}  {verdict}  ({what})")
+    print(f"\nwhole benchmark: {results['bench_seconds']} s; details in bench/results.json")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
