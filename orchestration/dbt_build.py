@@ -4,6 +4,7 @@ open, which would hold a lock on the scratch file and leave a .wal behind)."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import os
@@ -38,12 +39,15 @@ def manifest():
     target/manifest.json, which the Dagster definitions read at import."""
     from dbt.cli.main import dbtRunner
 
+    from dbt.contracts.graph.manifest import Manifest
+
     key = fingerprint()
     try:
         cached = pickle.loads(MANIFEST_CACHE.read_bytes())
         if cached["fingerprint"] == key and MANIFEST_PATH.exists():
-            return cached["manifest"]
-    except (OSError, pickle.UnpicklingError, EOFError, KeyError, AttributeError, ImportError):
+            return Manifest(**cached["fields"])
+    except (OSError, pickle.UnpicklingError, EOFError, KeyError, AttributeError, ImportError,
+            TypeError):
         pass  # no cache, or one written by another dbt: parse
     os.environ.setdefault("KFOR_BUILD_DB", str(build_path()))
     result = dbtRunner().invoke(["parse", *_ARGS])
@@ -51,7 +55,11 @@ def manifest():
     if not result.success:
         raise DbtFailed(f"dbt parse failed: {result.exception}")
     tmp = MANIFEST_CACHE.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_bytes(pickle.dumps({"fingerprint": key, "manifest": result.result}, protocol=5))
+    # By field name: Manifest.__reduce_ex__ in dbt-core 1.11 passes its fields positionally and
+    # skips `fixtures`, which shifts every later field. The lookup caches rebuild lazily.
+    fields = {f.name: getattr(result.result, f.name) for f in dataclasses.fields(Manifest)
+              if f.init and not f.name.startswith("_")}
+    tmp.write_bytes(pickle.dumps({"fingerprint": key, "fields": fields}, protocol=5))
     os.replace(tmp, MANIFEST_CACHE)
     return result.result
 
