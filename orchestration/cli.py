@@ -90,6 +90,9 @@ def refresh(args) -> int:
         return EXIT_BUSY
     except RefreshError as e:
         print(outcome_line(e.outcome, e.cause), file=sys.stderr)
+        from .alerts import send_alert
+
+        send_alert(e.alert())
         return EXIT_FAILED
     page = check.page
     print(f"published: page version {page.content_sha256[:12]} (last updated "
@@ -130,7 +133,7 @@ def build_and_publish(check, verbose: bool = False) -> None:
         failure = result.get_step_failure_events()
         cause = failure[0].step_failure_data.error.message if failure else "the job failed"
         record = finish(archive, dict(check.record), f"failed: {cause.splitlines()[0][:200]}")
-    raise RefreshError(record["outcome"], record.get("message") or record["outcome"])
+    raise RefreshError(record["outcome"], record.get("message") or record["outcome"], record)
 
 
 def replay(args) -> int:

@@ -24,12 +24,22 @@ PENDING_NAME = "pending_fetch.json"
 
 
 class RefreshError(Exception):
-    """A refresh that did not publish: `outcome` is what the fetch log says."""
+    """A refresh that did not publish: `outcome` is what the fetch log says, `record` the logged
+    fetch (when there is one)."""
 
-    def __init__(self, outcome: str, cause: str):
+    def __init__(self, outcome: str, cause: str, record: dict | None = None):
         super().__init__(cause)
         self.outcome = outcome
         self.cause = cause
+        self.record = record
+
+    def alert(self) -> dict:
+        """The webhook payload for this failure."""
+        record = self.record or {}
+        return {"event": "refresh_rejected" if self.outcome.startswith("rejected")
+                else "refresh_failed", "outcome": self.outcome, "message": self.cause,
+                "url": record.get("url"), "fetch_id": record.get("fetch_id"),
+                "fetched_at": record.get("fetched_at"), "warehouse": str(paths.warehouse_path())}
 
 
 @dataclass
@@ -67,7 +77,7 @@ def check_page(url: str | None = None, published: Path | None = None,
         record.update(status=e.status, attempts=e.attempts)
         if not (e.unreachable and url == paths.LIVE_URL):
             finish(archive, record, f"failed: {e.cause}")
-            raise RefreshError(record["outcome"], e.cause) from None
+            raise RefreshError(record["outcome"], e.cause, record) from None
         result, origin = archived_fallback(archive)
         warnings.append(f"warning: {e.cause}; offline, so using {origin}")
     record.update(source=result.source, status=result.status, etag=result.validators.etag,
@@ -87,7 +97,7 @@ def check_page(url: str | None = None, published: Path | None = None,
         page = parse_page(result.body, result.content_type)
     except ParseError as e:
         finish(archive, record, f"rejected: parse:{e.check}", e.message)
-        raise RefreshError(record["outcome"], e.message) from None
+        raise RefreshError(record["outcome"], e.message, record) from None
     record["content_sha256"] = page.content_sha256
     changed = not meta or page.content_sha256 != meta.get("content_sha256")
     return PageCheck(record, changed=changed, page=page, warnings=warnings)

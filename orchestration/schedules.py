@@ -11,7 +11,8 @@ from . import paths
 from .assets.page import page_materialization
 from .jobs import refresh_job
 from .publish import RefreshBusy, refresh_lock
-from .refresh import check_page, publish_unchanged, recover
+from .alerts import send_alert
+from .refresh import RefreshError, check_page, publish_unchanged, recover
 from .resources import PageSource
 
 
@@ -33,6 +34,9 @@ def daily_refresh(context: dg.ScheduleEvaluationContext, page_source: PageSource
                 return dg.SkipReason(f"page unchanged (version {check.record['content_sha256'][:12]})")
     except RefreshBusy as e:
         return dg.SkipReason(str(e))
+    except RefreshError as e:  # logged by the check; a tick is not a run, so no sensor sees it
+        send_alert(e.alert())
+        raise
     return dg.RunRequest(
         run_key=check.record["fetch_id"],
         run_config={"ops": {"page": {"config": {"fetch_record": json.dumps(check.record)}}}},
