@@ -159,7 +159,8 @@ def replay(args) -> int:
 
 def rollback(args) -> int:
     from . import history
-    from .publish import RefreshBusy, history as kept_files, refresh_lock
+    from .publish import RefreshBusy, refresh_lock
+    from .publish import history as kept_files
     from .refresh import RefreshError
 
     if args.list:

@@ -38,7 +38,6 @@ def manifest():
     (partial parsing, seconds) and the cache is rewritten. Parsing also writes
     target/manifest.json, which the Dagster definitions read at import."""
     from dbt.cli.main import dbtRunner
-
     from dbt.contracts.graph.manifest import Manifest
 
     key = fingerprint()

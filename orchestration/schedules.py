@@ -8,10 +8,10 @@ import json
 import dagster as dg
 
 from . import paths
+from .alerts import send_alert
 from .assets.page import page_materialization
 from .jobs import refresh_job
 from .publish import RefreshBusy, refresh_lock
-from .alerts import send_alert
 from .refresh import RefreshError, check_page, publish_unchanged, recover
 from .resources import PageSource
 

@@ -15,14 +15,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from support import pages
+from support.warehouse import query
 
 from orchestration import raw_tables
 from orchestration.archive import sha256
 from orchestration.cli import main
 from orchestration.parsing import parse_page
 from orchestration.paths import DBT_PROJECT_DIR
-from support import pages
-from support.warehouse import query
 
 TYPO = pages.v1().replace(b"<p>06 Apr 2001 - 03 Oct 2001</p>", b"<p>06 Apr 2001 - 31 Sep 2001</p>")
 

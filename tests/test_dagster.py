@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import dagster as dg
+from support.warehouse import query
 
 from orchestration.resources import PageSource, RefreshLock, SnapshotPageSource
-from support.warehouse import query
 
 
 def test_definitions_load_with_the_expected_graph():

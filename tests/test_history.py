@@ -8,11 +8,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-
-from orchestration.cli import main
 from support import pages
 from support.http_server import PageServer
 from support.warehouse import query, table_checksums
+
+from orchestration.cli import main
 
 # Columns that only count fetches (SPEC refresh semantics 6) or stamp the build.
 BOOKKEEPING = {"fct_page_version": {"last_fetched_at", "fetch_count"}, "meta": {"built_at"}}

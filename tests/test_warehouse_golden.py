@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from support.warehouse import query
 
 GOLDEN = yaml.safe_load((Path(__file__).parent / "golden" / "nato-kosovo-2023-11-20.yml").read_text())
