@@ -7,7 +7,7 @@ UV_VERSION := 0.13.9
 export PATH := $(BIN):$(PATH)
 DBT_FILES := $(shell find dbt_project -path dbt_project/target -prune -o \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print)
 
-.PHONY: setup run test test-all lint dev bench docs bi-smoke clean
+.PHONY: setup run test test-all lint dev bench docs docs-img bi-smoke clean
 
 setup: $(VENV)/.installed dbt_project/target/manifest.json  ## install everything into .venv (locked)
 
@@ -41,8 +41,20 @@ dev: setup  ## Dagster UI + daemon on 127.0.0.1 (schedule and failure sensor on)
 bench: setup  ## the benchmark: ratios against a warm `dbt build`, into bench/results.json
 	@$(BIN)/python bench/run.py
 
+docs: setup  ## the dbt docs site (static, one file) -> docs/site/index.html
+	@$(BIN)/python -m orchestration.docs_site
+
+bi-smoke: setup  ## Apache Superset (own venv) reads the warehouse read-only while a refresh publishes
+	@bash scripts/bi_smoke.sh
+
+docs-img: setup  ## re-render the README's plots (docs/img) from the bundled snapshot
+	@tmp=$$(mktemp -d); snap=$$(ls raw/bundled/*.html | tail -1); \
+	KFOR_WAREHOUSE=$$tmp/w/kfor.duckdb KFOR_RAW_DIR=$$tmp/raw $(BIN)/kfor refresh \
+		--source file://$(CURDIR)/$$snap >/dev/null \
+	&& KFOR_WAREHOUSE=$$tmp/w/kfor.duckdb $(BIN)/kfor plot --out docs/img; rc=$$?; rm -rf $$tmp; exit $$rc
+
 lint: setup
 	@$(BIN)/ruff check orchestration tests bench
 
 clean:
-	rm -rf $(VENV) dbt_project/target dbt_project/logs
+	rm -rf $(VENV) .venv-superset dbt_project/target dbt_project/logs docs/site

@@ -1,0 +1,36 @@
+"""`make docs`: dbt's static docs site (one HTML file with the manifest and catalog inlined), built
+against a copy of the published warehouse so the catalog shows real columns and row counts; the
+published file is never opened for writing."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from . import dbt_build, paths
+
+OUT = paths.PROJECT_ROOT / "docs" / "site" / "index.html"
+
+
+def main() -> int:
+    published = paths.warehouse_path()
+    if not published.exists():
+        print(f"nothing published at {published}: run `make run` first", file=sys.stderr)
+        return 1
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / published.name  # same file name: same DuckDB catalog name
+        shutil.copyfile(published, copy)
+        import os
+
+        os.environ["KFOR_BUILD_DB"] = str(copy)
+        dbt_build.invoke(["docs", "generate", "--static"])
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(dbt_build.MANIFEST_PATH.with_name("static_index.html"), OUT)
+    print(f"dbt docs site: {OUT.relative_to(paths.PROJECT_ROOT)} (open it in a browser)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
