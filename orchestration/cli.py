@@ -5,6 +5,8 @@ unchanged), non-zero otherwise. Tracebacks only with --verbose.
     kfor status                   what is published, and the last refreshes' outcomes
     kfor replay                   rebuild the warehouse from every published version archived
     kfor rollback [--to FILE]     re-publish the previously published file (twice = undo)
+    kfor sql [-c QUERY]           the DuckDB shell, read-only on the published file
+    kfor plot --out DIR           the troop drawdown and commanders timeline as PNGs
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import sys
 import time
 import traceback
 from datetime import UTC, datetime
+from pathlib import Path
 
 from . import paths
 
@@ -49,6 +52,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--list", action="store_true", help="list the kept files and exit")
     p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS")
     p.set_defaults(run=rollback)
+    p = sub.add_parser("sql", help="the DuckDB shell (duckdb-cli), read-only on the published "
+                                   "warehouse; -c runs one query and exits")
+    p.add_argument("-c", dest="query", metavar="QUERY", help="run this query and exit")
+    p.add_argument("--csv", action="store_true", help="print CSV (with -c)")
+    p.set_defaults(run=sql)
+    p = sub.add_parser("plot", help="render the plots of the published warehouse as PNGs")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder to write the PNGs into")
+    p.set_defaults(run=plot)
     args = parser.parse_args(argv)
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
     # On the handler, so libraries' own logger levels (Dagster's INFO) cannot bypass it.
@@ -178,6 +189,44 @@ def rollback(args) -> int:
         return EXIT_FAILED
     print(f"rolled back: page version {(done['from'] or '?')[:12]} -> {(done['to'] or '?')[:12]} "
           f"({done['file']}); run `kfor rollback` again to undo")
+    return EXIT_OK
+
+
+def _published_or_exit():
+    published = paths.warehouse_path()
+    if not published.exists():
+        print(f"nothing published yet at {published}; run `kfor refresh`", file=sys.stderr)
+        return None
+    return published
+
+
+def sql(args) -> int:
+    """Hand over to the DuckDB shell from PyPI (duckdb-cli), read-only."""
+    import shutil
+
+    published = _published_or_exit()
+    if published is None:
+        return EXIT_FAILED
+    shell = Path(sys.executable).with_name("duckdb")
+    shell = str(shell) if shell.exists() else shutil.which("duckdb")
+    if not shell:
+        print("the DuckDB shell is not installed (pip install duckdb-cli)", file=sys.stderr)
+        return EXIT_FAILED
+    argv = [shell, "-readonly", *(["-csv"] if args.csv else []), str(published)]
+    if args.query:
+        argv += ["-c", args.query]
+    sys.stdout.flush()
+    os.execv(shell, argv)
+
+
+def plot(args) -> int:
+    from .plots import render_plots
+
+    published = _published_or_exit()
+    if published is None:
+        return EXIT_FAILED
+    for path in render_plots(published, Path(args.out)):
+        print(path)
     return EXIT_OK
 
 

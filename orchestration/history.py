@@ -18,7 +18,15 @@ import duckdb
 from . import paths, raw_tables
 from .archive import Archive
 from .parsing import parse_page
-from .publish import build_path, history, publish, published_meta, seal, start_build
+from .publish import (
+    after_publish,
+    build_path,
+    history,
+    publish,
+    published_meta,
+    seal,
+    start_build,
+)
 from .refresh import RefreshError, finish, new_record
 
 
@@ -59,6 +67,8 @@ def replay(archive: Archive | None = None, progress=print) -> dict:
         raise RefreshError(f"rejected: {failing[0]}", f"replay build failed: {', '.join(failing)}")
     seal(build)
     publish(build, keep=paths.keep_published())
+    for warning in after_publish():
+        progress(warning)
     return {"versions": len({r["content_sha256"] for r in published}),
             "publications": len(published), "rekeyed": len(rekeyed)}
 
@@ -88,6 +98,7 @@ def rollback(to: Path | None = None, archive: Archive | None = None) -> dict:
     before = published_meta()
     publish(build, keep=paths.keep_published() + 1)  # the source entry goes next
     source.unlink()
+    after_publish()
     meta = published_meta() or {}
     record = new_record(str(source))
     record.update(source="rollback", body_sha256=meta.get("body_sha256"),

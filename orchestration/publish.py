@@ -139,3 +139,27 @@ def published_meta(published: Path | None = None) -> dict | None:
     finally:
         con.close()
     return json.loads(json.dumps(dict(zip(names, row, strict=True)), default=str)) if row else None
+
+
+def after_publish(published: Path | None = None, version: str | None = None,
+                  plots: bool = True) -> list[str]:
+    """The published file's derived copies, for tools that cannot read DuckDB: every mart as
+    Parquet (warehouse/parquet/current/) and the README's plots (warehouse/img/). They are made
+    after the rename, so a failure here is a warning line, never an unpublished warehouse."""
+    from .export import export_parquet
+
+    published = published or warehouse_path()
+    version = version or (published_meta(published) or {}).get("content_sha256")
+    warnings = []
+    try:
+        export_parquet(published, published.parent / "parquet", version)
+    except Exception as e:  # noqa: BLE001 - reported, the warehouse is already published
+        warnings.append(f"warning: the Parquet export failed: {type(e).__name__}: {e}")
+    if plots:
+        try:
+            from .plots import render_plots
+
+            render_plots(published, published.parent / "img")
+        except Exception as e:  # noqa: BLE001
+            warnings.append(f"warning: rendering the plots failed: {type(e).__name__}: {e}")
+    return warnings

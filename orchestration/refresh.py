@@ -17,7 +17,7 @@ from . import paths
 from .archive import Archive
 from .fetch import FetchError, FetchPolicy, FetchResult, Validators, fetch
 from .parsing import ParsedPage, ParseError, parse_page
-from .publish import build_path, publish, published_meta, seal, start_build
+from .publish import after_publish, build_path, publish, published_meta, seal, start_build
 
 log = logging.getLogger("kfor")
 PENDING_NAME = "pending_fetch.json"
@@ -157,9 +157,12 @@ def publish_unchanged(check: PageCheck, published: Path | None = None,
     finally:
         con.close()
     seal(build)
-    publish(build, published)
+    publish(build, published, keep=paths.keep_published())
     archive.append(record)
     clear_pending(published)
+    # the bookkeeping changed, the content did not: new Parquet, same plots
+    for warning in after_publish(published, record["content_sha256"], plots=False):
+        log.warning(warning)
     return record
 
 

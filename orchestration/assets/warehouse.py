@@ -8,7 +8,7 @@ import duckdb
 
 from .. import paths
 from ..archive import Archive
-from ..publish import build_path, publish, seal
+from ..publish import after_publish, build_path, publish, seal
 from ..refresh import clear_pending, finish, read_pending
 from ..resources import RefreshLock
 from .dbt import CheckFailed, manifest_json
@@ -44,9 +44,14 @@ def warehouse(context: dg.AssetExecutionContext, refresh_lock: RefreshLock) -> d
     if record:
         finish(Archive(), record, "published")
         clear_pending()
+    warnings = after_publish(version=version)
+    for warning in warnings:
+        context.log.warning(warning)
     return dg.MaterializeResult(metadata={
         "path": str(paths.warehouse_path()), "page_version": version,
         "previous_kept_as": str(kept) if kept else None,
+        "parquet": str(paths.warehouse_path().parent / "parquet" / "current"),
+        "warnings": "; ".join(warnings) or None,
         **{f"rows {name}": dg.MetadataValue.int(n) for name, n in counts.items()}})
 
 
