@@ -102,3 +102,25 @@ def test_status_reports_the_published_version_and_refreshes(page_server, snapsho
     assert status["row_counts"]["fct_command_tenure"] == 28
     assert status["stale"] is False
     assert [r["outcome"] for r in status["refreshes"]] == ["published"]
+
+
+def test_a_publishing_refresh_writes_parquet_and_plots_beside_the_warehouse(page_server,
+                                                                            snapshot_bytes,
+                                                                            warehouse_path):
+    url = page_server.route("/p.htm", body=snapshot_bytes)
+    assert kfor("refresh", "--source", url).returncode == 0
+    current = warehouse_path.parent / "parquet" / "current"
+    assert current.is_symlink()
+    assert query(warehouse_path, f"SELECT count(*) FROM '{current}/fct_command_tenure.parquet'") \
+        == [(28,)]
+    for png in ("troop_levels.png", "commanders.png"):
+        assert (warehouse_path.parent / "img" / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_kfor_sql_runs_one_query_read_only(built_warehouse, monkeypatch):
+    monkeypatch.setenv("KFOR_WAREHOUSE", str(built_warehouse))
+    out = kfor("sql", "--csv", "-c", "SELECT count(*) AS n FROM marts.dim_commander")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["n", "28"]
+    writes = kfor("sql", "-c", "CREATE TABLE marts.x AS SELECT 1")
+    assert writes.returncode != 0 and "read-only" in (writes.stdout + writes.stderr).lower()
