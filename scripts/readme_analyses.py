@@ -1,0 +1,42 @@
+"""Print the README's "Five questions" section: each analysis in dbt_project/analyses/, compiled
+(refs resolved to schema.table), with its real output on the warehouse built from the bundled
+snapshot. Usage: KFOR_WAREHOUSE=<a warehouse built from raw/bundled> python scripts/readme_analyses.py"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from orchestration import dbt_build, paths
+
+QUESTIONS = [
+    ("commanders_per_nation", "Which nations commanded KFOR, and for how long?"),
+    ("average_tenure_by_rank", "How long did a tenure last, by rank?"),
+    ("troop_drawdown_by_year", "How did KFOR's strength fall, year by year?"),
+    ("events_per_year", "How many dated events does the page state per year?"),
+    ("commander_on_date", "Who was in command on 1 January 2010?"),
+]
+
+
+def main() -> int:
+    os.environ["KFOR_BUILD_DB"] = str(paths.warehouse_path())
+    dbt_build.invoke(["compile", "--select", "path:analyses"])
+    compiled = paths.DBT_PROJECT_DIR / "target" / "compiled" / "kfor" / "analyses"
+    shell = Path(sys.executable).with_name("duckdb")
+    for name, question in QUESTIONS:
+        sql = (compiled / f"{name}.sql").read_text()
+        sql = re.sub(r'"kfor"\."(\w+)"\."(\w+)"', r"\1.\2", sql).strip()
+        sql = "\n".join(line for line in sql.splitlines() if not line.startswith("--")).strip()
+        out = subprocess.run([str(shell), "-readonly", str(paths.warehouse_path()), "-c", sql],
+                             capture_output=True, text=True, check=True).stdout
+        print(f"**{question}** (`dbt_project/analyses/{name}.sql`)\n")
+        print(f"<details><summary>SQL</summary>\n\n```sql\n{sql}\n```\n</details>\n")
+        print(f"```\n{out.rstrip()}\n```\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
