@@ -76,35 +76,53 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
 
 
-def refresh(args) -> int:
+def locked(args, action, alert: bool = False):
+    """Run action() under the refresh lock. A running refresh or a RefreshError ends as one line on
+    stderr and an exit code (and, with alert, a webhook post). Returns (result, exit code)."""
     from .publish import RefreshBusy, refresh_lock
-    from .refresh import RefreshError, check_page, publish_unchanged, recover
+    from .refresh import RefreshError
+
+    try:
+        with refresh_lock(wait=args.wait):
+            return action(), EXIT_OK
+    except RefreshBusy as e:
+        print(str(e), file=sys.stderr)
+        return None, EXIT_BUSY
+    except RefreshError as e:
+        print(outcome_line(e.outcome, e.cause), file=sys.stderr)
+        if alert:
+            from .alerts import send_alert
+
+            send_alert(e.alert())
+        return None, EXIT_FAILED
+
+
+def refresh(args) -> int:
+    from .refresh import check_page, publish_unchanged, recover
 
     started = time.monotonic()
     url = args.source or paths.source_url()
-    try:
-        with refresh_lock(wait=args.wait):
-            note = recover()
-            if note:
-                print(f"note: {note}", file=sys.stderr)
-            check = check_page(url)
-            for warning in check.warnings:
-                print(warning, file=sys.stderr)
-            if not check.changed:
-                publish_unchanged(check)
-                print(f"unchanged: page version {check.record['content_sha256'][:12]} is already "
-                      f"published ({_elapsed(started)})")
-                return EXIT_OK
-            build_and_publish(check, verbose=args.verbose)
-    except RefreshBusy as e:
-        print(str(e), file=sys.stderr)
-        return EXIT_BUSY
-    except RefreshError as e:
-        print(outcome_line(e.outcome, e.cause), file=sys.stderr)
-        from .alerts import send_alert
 
-        send_alert(e.alert())
-        return EXIT_FAILED
+    def run():
+        note = recover()
+        if note:
+            print(f"note: {note}", file=sys.stderr)
+        check = check_page(url)
+        for warning in check.warnings:
+            print(warning, file=sys.stderr)
+        if check.changed:
+            build_and_publish(check, verbose=args.verbose)
+        else:
+            publish_unchanged(check)
+        return check
+
+    check, code = locked(args, run, alert=True)
+    if code != EXIT_OK:
+        return code
+    if not check.changed:
+        print(f"unchanged: page version {check.record['content_sha256'][:12]} is already "
+              f"published ({_elapsed(started)})")
+        return EXIT_OK
     page = check.page
     print(f"published: page version {page.content_sha256[:12]} (last updated "
           f"{page.last_updated_text}; {len(page.commanders)} commanders, "
@@ -149,47 +167,34 @@ def build_and_publish(check, verbose: bool = False) -> None:
 
 def replay(args) -> int:
     from . import history
-    from .publish import RefreshBusy, refresh_lock
-    from .refresh import RefreshError, recover
+    from .refresh import recover
 
     started = time.monotonic()
-    try:
-        with refresh_lock(wait=args.wait):
-            recover()
-            done = history.replay(progress=lambda line: print(line, file=sys.stderr))
-    except RefreshBusy as e:
-        print(str(e), file=sys.stderr)
-        return EXIT_BUSY
-    except RefreshError as e:
-        print(outcome_line(e.outcome, e.cause), file=sys.stderr)
-        return EXIT_FAILED
-    print(f"replayed: {done['publications']} publications of {done['versions']} versions into "
-          f"{paths.warehouse_path()} ({_elapsed(started)})")
-    return EXIT_OK
+
+    def run():
+        recover()
+        return history.replay(progress=lambda line: print(line, file=sys.stderr))
+
+    done, code = locked(args, run)
+    if code == EXIT_OK:
+        print(f"replayed: {done['publications']} publications of {done['versions']} versions "
+              f"into {paths.warehouse_path()} ({_elapsed(started)})")
+    return code
 
 
 def rollback(args) -> int:
     from . import history
-    from .publish import RefreshBusy, refresh_lock
     from .publish import history as kept_files
-    from .refresh import RefreshError
 
     if args.list:
         for path in kept_files():
             print(path)
         return EXIT_OK
-    try:
-        with refresh_lock(wait=args.wait):
-            done = history.rollback(args.to)
-    except RefreshBusy as e:
-        print(str(e), file=sys.stderr)
-        return EXIT_BUSY
-    except RefreshError as e:
-        print(outcome_line(e.outcome, e.cause), file=sys.stderr)
-        return EXIT_FAILED
-    print(f"rolled back: page version {(done['from'] or '?')[:12]} -> {(done['to'] or '?')[:12]} "
-          f"({done['file']}); run `kfor rollback` again to undo")
-    return EXIT_OK
+    done, code = locked(args, lambda: history.rollback(args.to))
+    if code == EXIT_OK:
+        print(f"rolled back: page version {(done['from'] or '?')[:12]} -> "
+              f"{(done['to'] or '?')[:12]} ({done['file']}); run `kfor rollback` again to undo")
+    return code
 
 
 def _published_or_exit():

@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .archive import fsync_dir
+from .archive import fsync_path
 
 SCHEMAS = ("marts", "snapshots")
 CURRENT = "current"
@@ -64,13 +64,13 @@ def export_parquet(db_path: Path, root: Path, version: str, keep: int = 3) -> Pa
         try:
             manifest = _write_tables(db_path, tmp, version, name)
             _write_file(tmp / MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode())
-            fsync_dir(tmp)
+            fsync_path(tmp)
             final = root / name
             os.rename(tmp, final)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        fsync_dir(root)
+        fsync_path(root)
         _point_current(root, name)
         prune(root, keep)
     return final
@@ -119,7 +119,7 @@ def prune(root: Path, keep: int) -> list[Path]:
     for p in doomed:
         shutil.rmtree(p, ignore_errors=True)
     if doomed:
-        fsync_dir(Path(root))
+        fsync_path(Path(root))
     return doomed
 
 
@@ -187,7 +187,7 @@ def _write_tables(db_path: Path, folder: Path, version: str, name: str) -> dict:
                 "WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ? "
                 "ORDER BY ordinal_position", [schema, table]).fetchall()
             data = target.read_bytes()
-            _fsync_file(target)
+            fsync_path(target)
             out[table] = {"schema": schema, "file": target.name, "rows": rows,
                           "columns": dict(columns), "bytes": len(data),
                           "sha256": hashlib.sha256(data).hexdigest()}
@@ -213,14 +213,6 @@ def _meta(con) -> dict:
     return {k: (str(v) if v is not None else None) for k, v in zip(names, row, strict=True)}
 
 
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _write_file(path: Path, data: bytes) -> None:
     with open(path, "wb") as f:
         f.write(data)
@@ -236,4 +228,4 @@ def _point_current(root: Path, name: str) -> None:
     tmp.unlink(missing_ok=True)
     os.symlink(name, tmp)
     os.replace(tmp, link)
-    fsync_dir(root)
+    fsync_path(root)

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .archive import fsync_dir
+from .archive import fsync_path
 from .paths import MARTS_SCHEMA, warehouse_path
 
 HISTORY_DIR = "history"
@@ -112,7 +112,7 @@ def publish(build: Path, published: Path | None = None, keep: int = 5) -> Path |
         kept = history / f"{published.stem}-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}.duckdb"
         os.link(published, kept)  # a second name for the same bytes: nothing is copied
     os.replace(build, published)
-    fsync_dir(published.parent)
+    fsync_path(published.parent)
     if kept:
         for old in sorted(kept.parent.glob(f"{published.stem}-*.duckdb"))[:-keep]:
             old.unlink()
