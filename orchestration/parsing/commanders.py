@@ -4,6 +4,7 @@ one list item. Rank, nation and service are kept as written; dbt checks them aga
 
 from __future__ import annotations
 
+import functools
 import re
 
 from .dates import PRESENT, list_date, list_range
@@ -86,14 +87,20 @@ def split_name(who: str) -> tuple[str | None, str | None, str]:
     """"Lt. Gen. Sir Michael Jackson" -> ("Lt. Gen.", "Sir", "Michael Jackson")."""
     who = re.sub(r"\.(?=[A-Za-z])", ". ", who.strip())  # "Lt.Gen." -> "Lt. Gen."
     rank = None
-    lowered = who.lower()
-    for spelling, abbreviation in ranks():
-        s = spelling.lower()
-        if lowered.startswith(s) and (len(who) == len(s) or who[len(s)] == " "):
-            rank, who = abbreviation, who[len(spelling):].strip()
-            break
+    spellings, pattern = _rank_pattern()
+    m = pattern.match(who)
+    if m:
+        rank, who = spellings[m.group(1).lower()], who[m.end():].strip()
     honorific = None
     first, _, rest = who.partition(" ")
     if first in _HONORIFICS and rest:
         honorific, who = first, rest
     return rank, honorific, who
+
+
+@functools.cache
+def _rank_pattern() -> tuple[dict[str, str], re.Pattern]:
+    """Every rank spelling of the seed, longest first, as one case-insensitive pattern."""
+    spellings = {spelling.lower(): abbreviation for spelling, abbreviation in ranks()}
+    alternatives = "|".join(re.escape(spelling) for spelling, _ in ranks())
+    return spellings, re.compile(rf"(?i)({alternatives})(?=\s|$)")

@@ -32,6 +32,7 @@ _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u02bc": "'", "\u201c": 
                          "\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u2009": " ",
                          "\u200b": "", "\u00ad": "", "\ufeff": ""})
 _WS = re.compile(r"\s+")
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1f]")
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,9 @@ class Block:
 def clean(text: str) -> str:
     """Normalise text the same way everywhere: NFC, typographic quotes and odd spaces folded,
     whitespace collapsed."""
-    return _WS.sub(" ", unicodedata.normalize("NFC", text).translate(_QUOTES)).strip()
+    if not text.isascii():  # ASCII is already NFC and has no typographic characters
+        text = unicodedata.normalize("NFC", text).translate(_QUOTES)
+    return _WS.sub(" ", text).strip()
 
 
 def decode(body: bytes, content_type: str | None = None) -> str:
@@ -56,7 +59,7 @@ def decode(body: bytes, content_type: str | None = None) -> str:
     if not body or not body.strip():
         raise ParseError("empty_body", "the body is empty")
     head = body[:4096]
-    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+    controls = len(_CONTROL_BYTES.findall(head))
     if b"\x00" in head or controls > len(head) // 20:
         raise ParseError("not_html", f"the body is binary ({controls} control bytes in the first "
                                      f"{len(head)}), not HTML")
@@ -129,10 +132,12 @@ def blocks(root: lxml.html.HtmlElement) -> list[Block]:
     state = {"kind": "para", "level": 0}
 
     def end_line():
-        line = clean("".join(buf))
+        if not buf:
+            return
+        text = "".join(buf)
         buf.clear()
-        if line:
-            lines.append(line)
+        if text and not text.isspace():  # most buffers are the whitespace between tags
+            lines.append(clean(text))
 
     def end_block():
         end_line()
@@ -142,13 +147,15 @@ def blocks(root: lxml.html.HtmlElement) -> list[Block]:
         state["kind"], state["level"] = "para", 0
 
     def walk(el):
-        tag = el.tag if isinstance(el.tag, str) else ""
-        tag = tag.lower()
-        if tag in _DROP or el.get("hidden") is not None or el.get("aria-hidden") == "true":
+        tag = el.tag.lower() if isinstance(el.tag, str) else ""
+        attributes = el.attrib
+        if tag in _DROP or (attributes and (el.get("hidden") is not None
+                                            or el.get("aria-hidden") == "true")):
             if el.tail:
                 buf.append(el.tail)
             return
-        level = _HEADING.get(tag) or (_aria_level(el) if el.get("role") == "heading" else 0)
+        level = _HEADING.get(tag) or (
+            _aria_level(el) if attributes and el.get("role") == "heading" else 0)
         block = tag in _BLOCK or bool(level)
         if tag == "br":
             end_line()

@@ -10,7 +10,11 @@ from .dates import DateMention, find_dates, relative_word
 from .records import EventMention, TroopFigure
 from .text import forces, sentences
 
-_NUMBER = re.compile(r"(?<![\w,.\-/])(\d{1,3}(?:,\d{3})+|\d+)(?![\w-]|[,.]\d)")
+_DIGIT = re.compile(r"\d")
+_NEAR = 40  # characters before a number that can hold "to well over", "Resolution", "a total of"
+# Starts with a digit (the engine jumps to digits); _figures rejects one glued to a word or number.
+_NUMBER = re.compile(r"(\d{1,3}(?:,\d{3})+|\d+)(?![\w-]|[,.]\d)")
+_GLUED = frozenset(",.-/")
 _NOT_A_COUNT = re.compile(r"(?i)\b(?:resolution|unscr\)?|gate|chapter|article|no\.?|phase|"
                           r"paragraph|covid)\s*$")
 _NATIONS_AFTER = re.compile(r"^\s+(?:NATO\s+)?(?:Allied|Allies|allies|countries|nations|"
@@ -27,23 +31,30 @@ _PRESENT = re.compile(r"(?i)\b(?:is|are|has|have|consists|comprises|remains|stan
 _PAST = re.compile(r"(?i)\b(?:was|were|had|been)\b")
 _CLAUSE = re.compile(r"[;:]|,\s+(?:and|then|but|while|whereas)\s+")
 
-# E2: the clause around a date decides the event's type; first match wins.
+# E2: the clause around a date decides the event's type; first match wins. Each type has the
+# pattern that decides and the lowercase fragments one of which it needs (a fast pre-check).
 EVENT_TYPES = [
     ("assumption_of_command", r"\b(?:assumed|assumes|took|takes)\s+(?:over\s+)?command\b"
-                              r"|\bchange of command\b"),
-    ("reinforcement", r"\breinforc|\bextra troops\b|\btemporarily deploy"),
-    ("resolution", r"\bresolution\b|\bUNSCR\b"),
-    ("deployment", r"\bdeploy|\bentered Kosovo\b|\bpeace-support operation\b"),
-    ("withdrawal", r"\bwithdr[ae]w"),
-    ("air_campaign", r"\bair campaign\b"),
-    ("decision", r"\bdecided\b|\bagreed to\b|\bapproved\b|\bauthori[sz]ed\b|\bdecision\b"),
-    ("milestone", r"\bdeclar|\bachieved\b|\bunfixed\b|\boperational capability\b"),
-    ("force_reduction", r"\breduc"),
-    ("agreement", r"\bagreement\b|\bsigned\b|\bentered into force\b|\bwas agreed\b|\breached\b"),
-    ("establishment", r"\bcreated\b|\bestablish|\bset up\b|\bfounded\b"),
-    ("tension", r"\btension"),
+                              r"|\bchange of command\b", ("command",)),
+    ("reinforcement", r"\breinforc|\bextra troops\b|\btemporarily deploy",
+     ("reinforc", "extra troops", "temporarily deploy")),
+    ("resolution", r"\bresolution\b|\bUNSCR\b", ("resolution", "unscr")),
+    ("deployment", r"\bdeploy|\bentered Kosovo\b|\bpeace-support operation\b",
+     ("deploy", "entered kosovo", "peace-support operation")),
+    ("withdrawal", r"\bwithdr[ae]w", ("withdr",)),
+    ("air_campaign", r"\bair campaign\b", ("air campaign",)),
+    ("decision", r"\bdecided\b|\bagreed to\b|\bapproved\b|\bauthori[sz]ed\b|\bdecision\b",
+     ("decided", "agreed to", "approved", "authori", "decision")),
+    ("milestone", r"\bdeclar|\bachieved\b|\bunfixed\b|\boperational capability\b",
+     ("declar", "achieved", "unfixed", "operational capability")),
+    ("force_reduction", r"\breduc", ("reduc",)),
+    ("agreement", r"\bagreement\b|\bsigned\b|\bentered into force\b|\bwas agreed\b|\breached\b",
+     ("agreement", "signed", "entered into force", "was agreed", "reached")),
+    ("establishment", r"\bcreated\b|\bestablish|\bset up\b|\bfounded\b",
+     ("created", "establish", "set up", "founded")),
+    ("tension", r"\btension", ("tension",)),
 ]
-_EVENT_TYPES = [(name, re.compile(rx, re.I)) for name, rx in EVENT_TYPES]
+_EVENT_TYPES = [(name, re.compile(rx, re.I), words) for name, rx, words in EVENT_TYPES]
 
 
 def parse_prose(sections: Iterable[tuple[str, list[str]]]
@@ -82,38 +93,45 @@ def parse_prose(sections: Iterable[tuple[str, list[str]]]
 
 def classify(sentence: str, d: DateMention) -> str:
     """E2: the event type of the clause around a date, else of its sentence."""
-    start = max((m.end() for m in _CLAUSE.finditer(sentence) if m.end() <= d.start), default=0)
-    end = min((m.start() for m in _CLAUSE.finditer(sentence) if m.start() >= d.end),
-              default=len(sentence))
+    breaks = [(m.start(), m.end()) for m in _CLAUSE.finditer(sentence)]
+    start = max((e for _, e in breaks if e <= d.start), default=0)
+    end = min((b for b, _ in breaks if b >= d.end), default=len(sentence))
     for text in (sentence[start:end], sentence):
-        for name, rx in _EVENT_TYPES:
-            if rx.search(text):
+        lowered = text.lower()
+        for name, rx, words in _EVENT_TYPES:
+            if any(w in lowered for w in words) and rx.search(text):
                 return name
     return "other"
 
 
 def _figures(sentence, dates, named, fallback_force, section_date, path, count):
+    if not _DIGIT.search(sentence):
+        return []
     spans = [(d.start, d.end) for d in dates]
     found, nations = [], None
     for m in _NUMBER.finditer(sentence):
+        left = sentence[m.start() - 1] if m.start() else " "
+        if left.isalnum() or left == "_" or left in _GLUED:
+            continue
         if any(s <= m.start() < e for s, e in spans):
             continue
         digits = m.group(1)
         value = int(digits.replace(",", ""))
         before, after = sentence[:m.start()], sentence[m.end():]
-        if ("," not in digits and 1900 <= value <= 2099) or _NOT_A_COUNT.search(before):
+        near = before[-_NEAR:]  # the end-anchored patterns need only the last few words
+        if ("," not in digits and 1900 <= value <= 2099) or _NOT_A_COUNT.search(near):
             continue
         if _NATIONS_AFTER.match(after):
             nations = nations or digits  # T1: a count of countries
             continue
         noun = _NOUN_AFTER.match(after)
-        target = (_TARGET_BEFORE.search(before) and _STRENGTH.search(before) and value >= 100)
+        target = (value >= 100 and _TARGET_BEFORE.search(near) and _STRENGTH.search(before))
         if noun or target:
             found.append((m, noun.group(0) if noun else ""))
     out = []
     for m, noun in found:
         period, rule = _figure_date(sentence, m, dates, section_date)
-        approx = _APPROX_BEFORE.search(sentence[:m.start()])
+        approx = _APPROX_BEFORE.search(sentence[max(0, m.start() - _NEAR):m.start()])
         out.append(TroopFigure(
             ordinal=count + len(out) + 1,
             force=_force_of(m.start(), named, fallback_force),

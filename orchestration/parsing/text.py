@@ -20,7 +20,8 @@ _FORCE_NAMES = {
     "Kosovo Liberation Army": "KLA", "Kosovo Force": "KFOR", "KFOR": "KFOR", "KSF": "KSF",
     "NALT": "NALT", "NLAT": "NLAT", "NAT": "NAT", "KPC": "KPC", "KLA": "KLA", "EULEX": "EULEX",
 }
-_FORCE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _FORCE_NAMES), key=len, reverse=True))
+# No leading \b: the regex engine then jumps to a name's first letter; forces() checks the boundary.
+_FORCE = re.compile(r"(" + "|".join(sorted(map(re.escape, _FORCE_NAMES), key=len, reverse=True))
                     + r")\b")
 
 
@@ -28,8 +29,8 @@ def sentences(text: str) -> list[tuple[int, str]]:
     """Split a paragraph into sentences: (offset, sentence)."""
     out, start = [], 0
     for m in _BOUNDARY.finditer(text):
-        head = text[start:m.start() + 1]
-        if _ABBREV.search(head):
+        # the abbreviation, if any, ends at this period: look at the few characters before it
+        if _ABBREV.search(text, max(start, m.start() - 8), m.start() + 1):
             continue
         out.append((start, text[start:m.end()].strip()))  # with its closing quotes, brackets
         start = m.end()
@@ -40,7 +41,8 @@ def sentences(text: str) -> list[tuple[int, str]]:
 
 def forces(text: str) -> list[tuple[int, str]]:
     """Forces named in a text: (offset, acronym)."""
-    return [(m.start(), _FORCE_NAMES[m.group(1)]) for m in _FORCE.finditer(text)]
+    return [(m.start(), _FORCE_NAMES[m.group(1)]) for m in _FORCE.finditer(text)
+            if not (m.start() and text[m.start() - 1].isalnum())]
 
 
 @functools.cache
