@@ -1,0 +1,21 @@
+"""dbt's unit tests (the SQL that turns the page's text into dates, counts, periods and events).
+Refreshes leave them out (they test code, not data); here they run against a real build."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+from orchestration import dbt_build
+
+
+def test_dbt_unit_tests_pass(built_warehouse, tmp_path, monkeypatch):
+    build = tmp_path / "build" / built_warehouse.name  # same file name: same DuckDB catalog
+    build.parent.mkdir()
+    shutil.copyfile(built_warehouse, build)
+    monkeypatch.setenv("KFOR_BUILD_DB", str(build))
+    results = dbt_build.invoke(["test", "--select", "test_type:unit"]).result.results
+    assert len(results) >= 5
+    assert {str(r.status) for r in results} == {"pass"}, [
+        (r.node.name, str(r.status), r.message) for r in results if str(r.status) != "pass"]
+    assert os.environ["KFOR_BUILD_DB"] == str(build)
