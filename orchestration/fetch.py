@@ -4,7 +4,11 @@ check stays light; orchestration.resources wraps it as a Dagster resource."""
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
+import socket
+import stat
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -13,6 +17,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import httpx
 
+from . import paths
 from .paths import USER_AGENT
 
 RETRY_STATUS = {429, 500, 502, 503, 504}
@@ -30,6 +35,9 @@ class FetchError(Exception):
         self.unreachable = unreachable
         self.attempts = attempts
         self.status = status
+
+    def __str__(self) -> str:  # the cause as it stands, suffixes such as "(after 4 attempts)" too
+        return self.cause
 
 
 @dataclass(frozen=True)
@@ -63,7 +71,9 @@ class FetchPolicy:
     max_attempts: int = 4
     backoff: float = 1.0  # first wait; doubles per attempt
     max_bytes: int = 5_000_000
-    allowed_hosts: tuple[str, ...] = ()  # extra hosts a redirect may lead to
+    # extra hosts a redirect may lead to; by default KFOR_ALLOWED_HOSTS, so that every caller
+    # (the CLI's default policy included) honours the configuration
+    allowed_hosts: tuple[str, ...] = field(default_factory=paths.allowed_hosts)
     max_redirects: int = 5
 
 
@@ -71,7 +81,10 @@ def fetch(url: str, validators: Validators | None = None,
           policy: FetchPolicy | None = None, sleep=time.sleep) -> FetchResult:
     """Fetch `url` (http, https or file). Raises FetchError with one clear cause."""
     policy = policy or FetchPolicy()
-    scheme = urlsplit(url).scheme.lower()
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError as e:
+        raise FetchError(f"invalid URL {url!r}: {e}") from None
     if scheme == "file":
         return _fetch_file(url, policy)
     if scheme not in ("http", "https"):
@@ -83,14 +96,21 @@ def fetch(url: str, validators: Validators | None = None,
 def _fetch_file(url: str, policy: FetchPolicy) -> FetchResult:
     started = time.monotonic()
     parts = urlsplit(url)
-    path = Path(unquote(parts.path if not parts.netloc else f"//{parts.netloc}{parts.path}"))
+    local = parts.netloc in ("", "localhost")  # file:///p and file://localhost/p are local paths
+    path = Path(unquote(parts.path if local else f"//{parts.netloc}{parts.path}"))
     try:
-        size = path.stat().st_size
-        if size > policy.max_bytes:
-            raise FetchError(f"{path} is {size} bytes, over the {policy.max_bytes}-byte cap")
-        body = path.read_bytes()
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # a device or a FIFO could block or never end
+            raise FetchError(f"{path} is not a regular file")
+        if info.st_size > policy.max_bytes:
+            raise FetchError(f"{path} is {info.st_size} bytes, over the {policy.max_bytes}-byte "
+                             "cap")
+        with open(path, "rb") as f:
+            body = f.read(policy.max_bytes + 1)  # the file may have grown since stat
     except OSError as e:
         raise FetchError(f"cannot read {path}: {e.strerror or e}") from None
+    if len(body) > policy.max_bytes:
+        raise FetchError(f"{path} is over the {policy.max_bytes}-byte cap")
     return FetchResult(url=url, source="file", status=None, body=body, content_type=None,
                        elapsed_ms=int((time.monotonic() - started) * 1000))
 
@@ -104,24 +124,91 @@ def _fetch_http(url: str, validators: Validators, policy: FetchPolicy, sleep) ->
     if validators.last_modified:
         headers["If-Modified-Since"] = validators.last_modified
     timeout = httpx.Timeout(policy.read_timeout, connect=policy.connect_timeout)
-    with httpx.Client(timeout=timeout, follow_redirects=False, headers=headers) as client:
-        attempt = 0
-        while True:
-            attempt += 1
-            retry_after = None
-            try:
-                return _one_attempt(client, url, policy, deadline, attempt, started)
-            except _Retryable as e:
-                failure, retry_after = e.error, e.retry_after
-            failure.attempts = attempt
-            wait = retry_after if retry_after is not None else policy.backoff * 2 ** (attempt - 1)
-            if attempt >= policy.max_attempts or time.monotonic() + wait >= deadline:
-                if attempt >= policy.max_attempts:
-                    failure.cause += f" (after {attempt} attempts)"
-                else:
-                    failure.cause += f" (the {policy.deadline:g} s deadline leaves no time to retry)"
-                raise failure
-            sleep(wait)
+    watchdog = _Watchdog(deadline)
+    try:
+        with httpx.Client(timeout=timeout, follow_redirects=False, headers=headers,
+                          event_hooks={"response": [_refuse_non_http_redirect]}) as client:
+            return _attempts(client, url, policy, deadline, started, watchdog, sleep)
+    finally:
+        watchdog.cancel()
+
+
+def _attempts(client: httpx.Client, url: str, policy: FetchPolicy, deadline: float,
+              started: float, watchdog: _Watchdog, sleep) -> FetchResult:
+    attempt = 0
+    while True:
+        attempt += 1
+        retry_after = None
+        try:
+            return _one_attempt(client, url, policy, deadline, attempt, started, watchdog)
+        except _Retryable as e:
+            failure, retry_after = e.error, e.retry_after
+        except FetchError as e:
+            e.attempts = attempt
+            raise
+        failure.attempts = attempt
+        wait = retry_after if retry_after is not None else policy.backoff * 2 ** (attempt - 1)
+        if attempt >= policy.max_attempts or time.monotonic() + wait >= deadline:
+            if attempt >= policy.max_attempts:
+                failure.cause += f" (after {attempt} attempts)"
+            else:
+                failure.cause += f" (the {policy.deadline:g} s deadline leaves no time to retry)"
+            raise failure
+        sleep(wait)
+
+
+def _refuse_non_http_redirect(response: httpx.Response) -> None:
+    """Runs before httpx prepares the next request of a redirect, which fails with an unclear
+    InvalidURL on a Location such as `javascript:...`."""
+    if response.has_redirect_location:
+        location = response.headers["location"]
+        try:
+            scheme = urlsplit(urljoin(str(response.request.url), location)).scheme.lower()
+        except ValueError:
+            raise FetchError(f"redirect to an invalid URL refused: {location!r}") from None
+        if scheme not in ("http", "https"):
+            raise FetchError(f"redirect to a non-http URL refused: {location}")
+
+
+class _Watchdog:
+    """The overall deadline for blocking reads. Per-read timeouts cannot stop a server that sends
+    a byte every few seconds (in the headers or the body): at the deadline this shuts the fetch's
+    sockets down, which wakes the blocked read, and the attempt reports the deadline."""
+
+    _EVENTS = ("connection.connect_tcp.complete", "connection.start_tls.complete")
+
+    def __init__(self, deadline: float):
+        self.fired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def trace(self, event: str, info: dict) -> None:
+        """httpx's "trace" request extension: learn each new connection's socket."""
+        if event in self._EVENTS and info.get("return_value") is not None:
+            sock = info["return_value"].get_extra_info("socket")
+            with self._lock:
+                self._sockets.append(sock)
+                if self.fired:
+                    _shutdown(sock)
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            for sock in self._sockets:
+                _shutdown(sock)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+def _shutdown(sock) -> None:
+    # The plain socket call: an SSLSocket's own shutdown() would drop its SSL state. OSError: the
+    # socket is closed already, or was detached by the TLS wrapper (its SSLSocket is shut instead).
+    with contextlib.suppress(OSError, TypeError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
 class _Retryable(Exception):
@@ -129,20 +216,40 @@ class _Retryable(Exception):
         self.error, self.retry_after = error, retry_after
 
 
+def _deadline_passed(policy: FetchPolicy, url: str, attempt: int, detail: str = "",
+                     status: int | None = None) -> FetchError:
+    after = f" (attempt {attempt})" if attempt > 1 else ""
+    return FetchError(f"the {policy.deadline:g} s deadline passed while reading {url}"
+                      f"{detail}{after}", status=status)
+
+
 def _one_attempt(client: httpx.Client, url: str, policy: FetchPolicy, deadline: float,
-                 attempt: int, started: float) -> FetchResult:
+                 attempt: int, started: float, watchdog: _Watchdog) -> FetchResult:
     origin_host = urlsplit(url).hostname
+    allowed = {h.lower() for h in policy.allowed_hosts}
     seen = [url]
     current = url
     for _ in range(policy.max_redirects + 1):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise _deadline_passed(policy, current, attempt)
+        # no single wait may outlast the overall deadline
+        timeout = httpx.Timeout(min(policy.read_timeout, remaining),
+                                connect=min(policy.connect_timeout, remaining))
         try:
-            with client.stream("GET", current) as response:
+            with client.stream("GET", current, timeout=timeout,
+                               extensions={"trace": watchdog.trace}) as response:
                 if response.has_redirect_location:
-                    target = urljoin(current, response.headers.get("location", ""))
-                    host = urlsplit(target).hostname
-                    if urlsplit(target).scheme not in ("http", "https"):
+                    try:
+                        target = urljoin(current, response.headers.get("location", ""))
+                        parts = urlsplit(target)
+                        host = parts.hostname
+                    except ValueError:
+                        raise FetchError(f"redirect to an invalid URL refused: "
+                                         f"{response.headers.get('location')!r}") from None
+                    if parts.scheme not in ("http", "https"):
                         raise FetchError(f"redirect to a non-http URL refused: {target}")
-                    if host != origin_host and host not in policy.allowed_hosts:
+                    if host != origin_host and host not in allowed:
                         raise FetchError(f"redirect to another host refused: {target} "
                                          "(allow it with KFOR_ALLOWED_HOSTS)")
                     if target in seen:
@@ -155,15 +262,33 @@ def _one_attempt(client: httpx.Client, url: str, policy: FetchPolicy, deadline: 
             raise
         except _Retryable:
             raise
-        except (httpx.ConnectError, httpx.ConnectTimeout) as e:
-            raise _Retryable(FetchError(f"cannot connect to {origin_host}: {_reason(e)}",
-                                        unreachable=True)) from None
-        except httpx.TimeoutException as e:
-            raise _Retryable(FetchError(f"timed out reading {current}: {_reason(e)}")) from None
-        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as e:
-            raise _Retryable(FetchError(f"connection to {origin_host} broke: {_reason(e)}")) \
-                from None
+        except (httpx.HTTPError, httpx.InvalidURL) as e:
+            classified = _classify(e, current, origin_host)
+            if watchdog.fired or time.monotonic() >= deadline:
+                error = classified.error if isinstance(classified, _Retryable) else classified
+                if error.unreachable:  # still "cannot connect": the offline fallback applies
+                    error.cause += f" (the {policy.deadline:g} s deadline passed)"
+                    raise error from None
+                raise _deadline_passed(policy, current, attempt) from None
+            raise classified from None
     raise FetchError(f"more than {policy.max_redirects} redirects from {url}")
+
+
+def _classify(e: Exception, url: str, origin_host: str | None) -> Exception:
+    """An httpx error as a FetchError with one clear cause; _Retryable when a retry may help."""
+    reason = _reason(e)
+    if isinstance(e, httpx.ConnectError | httpx.ConnectTimeout):
+        return _Retryable(FetchError(f"cannot connect to {origin_host}: {reason}",
+                                     unreachable=True))
+    if isinstance(e, httpx.TimeoutException):
+        return _Retryable(FetchError(f"timed out reading {url}: {reason}"))
+    if isinstance(e, httpx.RemoteProtocolError) and "complete message body" in reason:
+        return _Retryable(FetchError(f"truncated body from {url}: {reason}"))
+    if isinstance(e, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
+        return _Retryable(FetchError(f"connection to {origin_host} broke: {reason}"))
+    if isinstance(e, httpx.DecodingError):
+        return FetchError(f"cannot decode the body of {url}: {reason}")
+    return FetchError(f"cannot fetch {url}: {type(e).__name__}: {reason}")
 
 
 def _read(response: httpx.Response, url: str, policy: FetchPolicy, deadline: float,
@@ -190,8 +315,7 @@ def _read(response: httpx.Response, url: str, policy: FetchPolicy, deadline: flo
             if size > policy.max_bytes:
                 raise FetchError(f"body is over the {policy.max_bytes}-byte cap", status=status)
             if time.monotonic() > deadline:
-                raise FetchError(f"the {policy.deadline:g} s deadline passed while reading "
-                                 f"{url} ({size} bytes so far)", status=status)
+                raise _deadline_passed(policy, url, attempt, f" ({size} bytes so far)", status)
             chunks.append(chunk)
         body = b"".join(chunks)
         if declared and declared.isdigit() and int(declared) > response.num_bytes_downloaded:
@@ -219,4 +343,4 @@ def _retry_after(value: str | None) -> float | None:
 
 
 def _reason(e: Exception) -> str:
-    return str(e) or type(e).__name__
+    return (str(e) or type(e).__name__).splitlines()[0]
