@@ -83,8 +83,13 @@ class Archive:
             raise ValueError(f"unknown fetch log fields: {sorted(unknown)}")
         line = json.dumps({k: record.get(k) for k in LOG_FIELDS}, ensure_ascii=False)
         self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.log_path, "a", encoding="utf-8") as f:
-            f.write(line + "\n")
+        with open(self.log_path, "a+b") as f:
+            f.seek(0, os.SEEK_END)
+            if f.tell():
+                f.seek(-1, os.SEEK_END)
+                if f.read(1) != b"\n":  # a line torn by a crash: end it, keep ours whole
+                    f.write(b"\n")
+            f.write(line.encode("utf-8") + b"\n")
             f.flush()
             os.fsync(f.fileno())
 

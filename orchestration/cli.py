@@ -98,7 +98,7 @@ def locked(args, action, alert: bool = False):
 
 
 def refresh(args) -> int:
-    from .refresh import check_page, publish_unchanged, recover
+    from .refresh import check_page, publish_unchanged, recover, write_pending
 
     started = time.monotonic()
     url = args.source or paths.source_url()
@@ -111,6 +111,7 @@ def refresh(args) -> int:
         for warning in check.warnings:
             print(warning, file=sys.stderr)
         if check.changed:
+            write_pending(check.record)  # a kill from here on is still logged by the next run
             build_and_publish(check, verbose=args.verbose)
         else:
             publish_unchanged(check)

@@ -36,23 +36,19 @@ def manifest():
     """The parsed Manifest, once per process. A refresh process loads it from target/ (pickled
     after the last parse, 30 ms) when the project's files are unchanged; otherwise dbt parses
     (partial parsing, seconds) and the cache is rewritten. Parsing also writes
-    target/manifest.json, which the Dagster definitions read at import."""
-    from dbt.cli.main import dbtRunner
+    target/manifest.json, which the Dagster definitions read at import; both files are replaced
+    by rename, so a kill mid-parse cannot leave them torn."""
     from dbt.contracts.graph.manifest import Manifest
 
     key = fingerprint()
     try:
         cached = pickle.loads(MANIFEST_CACHE.read_bytes())
-        if cached["fingerprint"] == key and MANIFEST_PATH.exists():
+        if cached["fingerprint"] == key and _loads(MANIFEST_PATH):
             return Manifest(**cached["fields"])
     except (OSError, pickle.UnpicklingError, EOFError, KeyError, AttributeError, ImportError,
             TypeError):
         pass  # no cache, or one written by another dbt: parse
-    os.environ.setdefault("KFOR_BUILD_DB", str(build_path()))
-    result = dbtRunner().invoke(["parse", *_ARGS])
-    close_connections()
-    if not result.success:
-        raise DbtFailed(f"dbt parse failed: {result.exception}")
+    result = _parse()
     tmp = MANIFEST_CACHE.with_suffix(f".{os.getpid()}.tmp")
     # By field name: Manifest.__reduce_ex__ in dbt-core 1.11 passes its fields positionally and
     # skips `fixtures`, which shifts every later field. The lookup caches rebuild lazily.
@@ -61,6 +57,42 @@ def manifest():
     tmp.write_bytes(pickle.dumps({"fingerprint": key, "fields": fields}, protocol=5))
     os.replace(tmp, MANIFEST_CACHE)
     return result.result
+
+
+def _parse():
+    """dbt parse into a scratch target folder (seeded with the partial-parse state), then move
+    manifest.json and the partial-parse state into target/ by rename."""
+    import shutil
+    import tempfile
+
+    from dbt.cli.main import dbtRunner
+
+    target = MANIFEST_PATH.parent
+    target.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("KFOR_BUILD_DB", str(build_path()))
+    with tempfile.TemporaryDirectory(dir=target, prefix=".parse-") as scratch:
+        state = target / "partial_parse.msgpack"
+        if state.exists():
+            shutil.copyfile(state, Path(scratch) / state.name)
+        result = dbtRunner().invoke(["parse", "--target-path", scratch, *_ARGS])
+        close_connections()
+        if not result.success:
+            raise DbtFailed(f"dbt parse failed: {result.exception}")
+        for name in (state.name, MANIFEST_PATH.name):
+            if (Path(scratch) / name).exists():
+                os.replace(Path(scratch) / name, target / name)
+    return result
+
+
+def _loads(path: Path) -> bool:
+    """The file is whole JSON (a torn manifest.json would break the Dagster definitions)."""
+    import json
+
+    try:
+        json.loads(path.read_bytes())
+        return True
+    except (OSError, ValueError):
+        return False
 
 
 def fingerprint() -> str:
@@ -78,8 +110,8 @@ def fingerprint() -> str:
 
 
 def ensure_manifest() -> Path:
-    """target/manifest.json exists and matches the project (set-up parses once; this covers a
-    fresh checkout and edited models)."""
+    """target/manifest.json exists, is whole and matches the project (set-up parses once; this
+    covers a fresh checkout, edited models and a torn file)."""
     manifest()
     return MANIFEST_PATH
 
@@ -89,7 +121,11 @@ def invoke(args: list[str]):
     from dbt.cli.main import dbtRunner
 
     try:
-        result = dbtRunner(manifest=manifest()).invoke([*args, *_ARGS])
+        # No JSON artefacts: only the parse writes target/manifest.json (atomically), so a run
+        # killed mid-write cannot tear the file the Dagster definitions load. `docs generate`
+        # writes its site into its own --target-path.
+        quiet = [] if args[0] == "docs" or "--no-write-json" in args else ["--no-write-json"]
+        result = dbtRunner(manifest=manifest()).invoke([*args, *quiet, *_ARGS])
     finally:
         close_connections()
     if result.exception is not None:

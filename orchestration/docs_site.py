@@ -4,6 +4,7 @@ published file is never opened for writing."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import tempfile
@@ -22,12 +23,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / published.name  # same file name: same DuckDB catalog name
         shutil.copyfile(published, copy)
-        import os
-
         os.environ["KFOR_BUILD_DB"] = str(copy)
-        dbt_build.invoke(["docs", "generate", "--static"])
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(dbt_build.MANIFEST_PATH.with_name("static_index.html"), OUT)
+        site = Path(tmp) / "site"  # its own target folder: target/manifest.json stays as it is
+        dbt_build.invoke(["docs", "generate", "--static", "--target-path", str(site)])
+        OUT.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(site / "static_index.html", OUT)
     print(f"dbt docs site: {OUT.relative_to(paths.PROJECT_ROOT)} (open it in a browser)")
     return 0
 

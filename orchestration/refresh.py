@@ -192,6 +192,9 @@ def recover(archive: Archive | None = None, published: Path | None = None) -> st
     loss) left its pending record: if the published file holds that fetch (the rename happened, the
     log append did not), the log is completed from it; otherwise it is logged as interrupted."""
     archive = archive or Archive()
+    build = build_path(published)
+    for stale in (build, build.with_name(build.name + ".wal")):  # no refresh runs: stale
+        stale.unlink(missing_ok=True)
     pending = read_pending(published)
     if pending is None:
         return None

@@ -7,6 +7,7 @@ import dagster as dg
 
 from .alerts import send_alert
 from .archive import Archive
+from .assets.page import FETCH_TAG
 
 
 @dg.run_failure_sensor(name="report_failed_run", default_status=dg.DefaultSensorStatus.RUNNING,
@@ -16,7 +17,8 @@ def report_failed_run(context: dg.RunFailureSensorContext) -> None:
     payload = {"event": "refresh_failed", "run_id": run.run_id, "job": run.job_name,
                "message": context.failure_event.message or "run failed"}
     config = (run.run_config or {}).get("ops", {}).get("page", {}).get("config", {})
-    fetch_id = json.loads(config["fetch_record"])["fetch_id"] if config.get("fetch_record") else None
+    fetch_id = run.tags.get(FETCH_TAG) or (
+        json.loads(config["fetch_record"])["fetch_id"] if config.get("fetch_record") else None)
     logged = [r for r in Archive().records() if fetch_id and r.get("fetch_id") == fetch_id]
     if logged:
         outcome = logged[-1].get("outcome") or ""

@@ -12,7 +12,7 @@
 
 {% macro text_to_count(text) -%}
     case when regexp_full_match({{ text }}, '\d{1,3}(,\d{3})*|\d+')
-         then replace({{ text }}, ',', '')::integer end
+         then try_cast(replace({{ text }}, ',', '') as integer) end  {#- too large: null -#}
 {%- endmacro %}
 
 {#- A period expression -> struct(period_start, period_end, date_precision). Relative words were

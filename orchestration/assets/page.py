@@ -10,10 +10,18 @@ import dagster as dg
 import pydantic
 
 from .. import paths
-from ..refresh import PageCheck, check_page, publish_unchanged, recover
+from ..refresh import (
+    PageCheck,
+    RefreshError,
+    check_page,
+    publish_unchanged,
+    recover,
+    write_pending,
+)
 from ..resources import PageSource, RefreshLock
 
 PAGE_KEY = dg.AssetKey("page")
+FETCH_TAG = "kfor/fetch_id"
 
 
 class PageConfig(dg.Config):
@@ -36,17 +44,30 @@ def page(context: dg.AssetExecutionContext, config: PageConfig, page_source: Pag
         record, changed = json.loads(config.fetch_record), True
     else:
         recover()
-        check = check_page(page_source.source_url(), policy=page_source.policy(),
-                           fetcher=page_source.fetch)
+        try:
+            check = check_page(page_source.source_url(), policy=page_source.policy(),
+                               fetcher=page_source.fetch)
+        except RefreshError as e:  # logged by the check; the tag lets the sensor report it
+            if e.record:
+                tag_run(context, e.record)
+            raise
         for warning in check.warnings:
             context.log.warning(warning)
         record, changed = check.record, check.changed
         if not changed:
             record = publish_unchanged(check)
+    tag_run(context, record)
+    if changed:
+        write_pending(record)
     return dg.Output({"record": record, "changed": changed}, metadata={
         "url": record["url"], "source": record.get("source"),
         "changed": changed, "page_version": record.get("content_sha256"),
         "body_sha256": record.get("body_sha256"), "bytes": record.get("bytes")})
+
+
+def tag_run(context: dg.AssetExecutionContext, record: dict) -> None:
+    """The run carries its fetch's id, so the failure sensor finds the logged outcome."""
+    context.instance.add_run_tags(context.run.run_id, {FETCH_TAG: record["fetch_id"]})
 
 
 def page_materialization(check: PageCheck) -> dg.AssetMaterialization:
