@@ -1,0 +1,158 @@
+"""Bad versions of the page, generated from the bundled 20 Nov 2023 snapshot (tests/support/pages.py
+V1) the way a broken CMS, a bad edit or a wrong server would produce them. Every generator returns
+(body, content type); each must be refused by a named check before anything is published.
+
+    CASES: name -> (generator, description)
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Callable
+
+from support.pages import V1
+
+HTML = "text/html; charset=utf-8"
+COMMANDERS_HEADING = '<h2 class="fs-large">KFOR commanders in chronological order</h2>'
+
+
+def _replace(text: str, old: str, new: str, count: int = 1) -> str:
+    assert text.count(old) >= count, f"fixture anchor not found: {old!r}"
+    return text.replace(old, new, count)
+
+
+def _commanders_block(text: str) -> tuple[int, int]:
+    """Start and end offsets of the commanders heading and its name/date list."""
+    start = text.index(COMMANDERS_HEADING)
+    end = text.index("</section>", start)
+    return start, end
+
+
+def commanders_missing() -> tuple[bytes, str]:
+    """The commanders heading and its whole list are gone (a CMS template dropped the block)."""
+    start, end = _commanders_block(V1)
+    return (V1[:start] + V1[end:]).encode(), HTML
+
+
+def headings_renamed() -> tuple[bytes, str]:
+    """Every h2/h3 heading renamed ("Part 1", "Part 2"...): none names the commanders any more."""
+    n = iter(range(1, 1000))
+    text = re.sub(r"(<h[23][^>]*>)[^<]*(</h[23]>)", lambda m: f"{m[1]}Part {next(n)}{m[2]}", V1)
+    return text.encode(), HTML
+
+
+def empty_body() -> tuple[bytes, str]:
+    """200 OK with nothing in it."""
+    return b"", HTML
+
+
+def binary_garbage() -> tuple[bytes, str]:
+    """Random bytes (a misconfigured server answering with an image or an archive) as text/html."""
+    return random.Random(4).randbytes(20_000), HTML
+
+
+def wrong_charset() -> tuple[bytes, str]:
+    """UTF-8 bytes (Ortuño, Özkan as characters) served as windows-1252: mojibake if trusted."""
+    text = V1.replace("&ntilde;", "ñ").replace("&Ouml;", "Ö")
+    return text.encode("utf-8"), "text/html; charset=windows-1252"
+
+
+def impossible_date() -> tuple[bytes, str]:
+    """A date that does not exist in the commanders list: 31 Feb 2020."""
+    text = _replace(V1, "<p>19 Nov 2019 - 13 Nov 2020</p>", "<p>19 Nov 2019 - 31 Feb 2020</p>")
+    text = _replace(text, "<p>13 Nov 2020 - 15 Oct 2021</p>", "<p>31 Feb 2020 - 15 Oct 2021</p>")
+    return text.encode(), HTML
+
+
+def end_before_start() -> tuple[bytes, str]:
+    """A tenure that ends before it starts (years typed the wrong way round)."""
+    return _replace(V1, "<p>13 Nov 2020 - 15 Oct 2021</p>",
+                    "<p>13 Nov 2020 - 15 Oct 2019</p>").encode(), HTML
+
+
+def present_not_last() -> tuple[bytes, str]:
+    """"present" on a commander who is not the last one listed."""
+    return _replace(V1, "<p>19 Nov 2019 - 13 Nov 2020</p>",
+                    "<p>19 Nov 2019 - present</p>").encode(), HTML
+
+
+def two_current() -> tuple[bytes, str]:
+    """Two commanders in office: the predecessor's end date was not filled in."""
+    return _replace(V1, "<p>10 Oct 2022 - 10 Oct 2023</p>",
+                    "<p>10 Oct 2022 - present</p>").encode(), HTML
+
+
+def unknown_nation() -> tuple[bytes, str]:
+    """A nation code that is no NATO code ("XX")."""
+    return _replace(V1, "<p><strong>Maj. Gen. Michele Risi, IT A</strong></p>",
+                    "<p><strong>Maj. Gen. Michele Risi, XX A</strong></p>").encode(), HTML
+
+
+def duplicated_commander() -> tuple[bytes, str]:
+    """A commander's name and date lines pasted twice."""
+    pair = ("<p><strong>Maj. Gen. Salvatore Cuoci, IT A</strong></p>\n"
+            "<p>15 Nov 2017 - 28 Nov 2018</p>\n")
+    return _replace(V1, pair, pair + pair).encode(), HTML
+
+
+def zero_troops() -> tuple[bytes, str]:
+    """Today's strength reported as "approximately 0 troops"."""
+    return _replace(V1, "Today, KFOR consists of approximately 4,500 troops",
+                    "Today, KFOR consists of approximately 0 troops").encode(), HTML
+
+
+def troop_count_overflow() -> tuple[bytes, str]:
+    """Today's strength with a typo of many digits: 4,500,000,000,000 troops (past a 32-bit
+    integer)."""
+    return _replace(V1, "Today, KFOR consists of approximately 4,500 troops",
+                    "Today, KFOR consists of approximately 4,500,000,000,000 troops").encode(), HTML
+
+
+def ten_times_longer() -> tuple[bytes, str]:
+    """The article's sections, commanders list included, repeated ten times (a template loop)."""
+    first = V1.index('<h2 class="fs-large">')
+    end = V1.index("</section>", first)
+    body = V1[first:end]
+    text = V1[:first] + body * 10 + V1[end:]
+    assert len(text) > 5 * len(V1)
+    return text.encode(), HTML
+
+
+def last_updated_missing() -> tuple[bytes, str]:
+    """The "Last updated" stamp is gone: relative dates could not be resolved."""
+    return _replace(V1, '<li class="date">Last updated: 20 Nov. 2023 17:24</li>',
+                    '<li class="date"></li>').encode(), HTML
+
+
+def commander_without_dates() -> tuple[bytes, str]:
+    """A commander's name line lost its date line."""
+    return _replace(V1, "<p>06 Apr 2001 - 03 Oct 2001</p>\n", "").encode(), HTML
+
+
+def start_in_the_future() -> tuple[bytes, str]:
+    """The newest commander starts after the page's own "Last updated" date."""
+    text = _replace(V1, "<p>10 Oct 2022 - 10 Oct 2023</p>", "<p>10 Oct 2022 - 10 Oct 2024</p>")
+    return _replace(text, "<p>10 Oct 2023 - present</p>",
+                    "<p>10 Oct 2024 - present</p>").encode(), HTML
+
+
+CASES: dict[str, Callable[[], tuple[bytes, str]]] = {
+    "commanders_missing": commanders_missing,
+    "headings_renamed": headings_renamed,
+    "empty_body": empty_body,
+    "binary_garbage": binary_garbage,
+    "wrong_charset": wrong_charset,
+    "impossible_date": impossible_date,
+    "end_before_start": end_before_start,
+    "present_not_last": present_not_last,
+    "two_current": two_current,
+    "unknown_nation": unknown_nation,
+    "duplicated_commander": duplicated_commander,
+    "zero_troops": zero_troops,
+    "ten_times_longer": ten_times_longer,
+    "troop_count_overflow": troop_count_overflow,
+    "last_updated_missing": last_updated_missing,
+    "commander_without_dates": commander_without_dates,
+    "start_in_the_future": start_in_the_future,
+}

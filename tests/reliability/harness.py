@@ -1,0 +1,96 @@
+"""What every reliability test checks after a refresh that must not publish: one line on stderr, a
+non-zero exit, the published file byte-identical, the fetch log's outcome, nothing half-written in
+warehouse/ or raw/."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from support.warehouse import file_sha256
+
+BIN = Path(sys.executable).parent
+KFOR = str(BIN / "kfor")
+
+
+def kfor(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    """`kfor ARGS` as a user runs it: a real process with the test's environment."""
+    return subprocess.run([KFOR, *args], capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})
+
+
+def start_kfor(*args: str, env: dict | None = None) -> subprocess.Popen:
+    return subprocess.Popen([KFOR, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, **(env or {})})
+
+
+def log_records(raw_dir: Path) -> list[dict]:
+    """The fetch log; every line must be one JSON object (a torn line fails the test)."""
+    path = raw_dir / "fetch_log.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def leftovers(warehouse_path: Path, raw_dir: Path) -> list[str]:
+    """Half-written files: scratch databases, WALs and pending records in warehouse/.build, a WAL
+    beside the published file, an unfinished Parquet export, temporary files of the archive's
+    write-and-rename."""
+    build = warehouse_path.parent / ".build"
+    found = []
+    if build.exists():
+        found += [p.name for p in build.iterdir()
+                  if p.suffix in (".duckdb", ".wal", ".tmp") or p.name == "pending_fetch.json"]
+    if (warehouse_path.parent / (warehouse_path.name + ".wal")).exists():
+        found.append(warehouse_path.name + ".wal")
+    parquet = warehouse_path.parent / "parquet"  # the post-publish Parquet export
+    if parquet.exists():
+        found += [f"parquet/{p.name}" for p in parquet.iterdir()
+                  if p.name.startswith(".tmp-") or p.name == "current.tmp"]
+    if raw_dir.exists():
+        found += [str(p.relative_to(raw_dir)) for p in raw_dir.rglob("*")
+                  if p.name.endswith(".tmp")]
+    return found
+
+
+def assert_refused(proc: subprocess.CompletedProcess, warehouse_path: Path, raw_dir: Path,
+                   published_sha: str | None, outcome_prefix: str, *,
+                   exit_code: int = 1) -> dict:
+    """The refresh did not publish, said why in one line, and left everything as it was.
+    Returns the fetch log's last record."""
+    err = proc.stderr.strip().splitlines()
+    assert proc.returncode == exit_code, (proc.returncode, proc.stdout, proc.stderr)
+    assert len(err) == 1, f"expected one line on stderr, got {len(err)}:\n{proc.stderr}"
+    assert "Traceback" not in proc.stderr
+    assert proc.stdout == "", proc.stdout
+    if published_sha is None:
+        assert not warehouse_path.exists()
+    else:
+        assert file_sha256(warehouse_path) == published_sha, "the published file changed"
+    record = log_records(raw_dir)[-1]
+    assert record["outcome"].startswith(outcome_prefix), (record["outcome"], outcome_prefix)
+    assert err[0].startswith(record["outcome"][:60]), (err[0], record["outcome"])
+    assert not leftovers(warehouse_path, raw_dir), leftovers(warehouse_path, raw_dir)
+    return record
+
+
+def copy_tree(src: Path, dst: Path) -> None:
+    """Copy a published warehouse/ and raw/ pair into a test's own folders."""
+    for name in ("warehouse", "raw"):
+        if (dst / name).exists():
+            shutil.rmtree(dst / name)
+        shutil.copytree(src / name, dst / name, symlinks=True)
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.05) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
