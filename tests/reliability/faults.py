@@ -12,7 +12,9 @@ import socket
 import struct
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from support.http_server import LocalServer
 
 HTML = "text/html; charset=utf-8"
 
@@ -132,7 +134,7 @@ def respond(status: int = 200, body: bytes = b"", headers: dict[str, str] | None
     return handler
 
 
-class WebhookReceiver:
+class WebhookReceiver(LocalServer):
     """A local HTTP endpoint that records the JSON body of every POST (alerts)."""
 
     def __init__(self, status: int = 200):
@@ -141,8 +143,6 @@ class WebhookReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
             def do_POST(self):  # noqa: N802
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 try:
@@ -157,16 +157,7 @@ class WebhookReceiver:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def url(self, path: str = "/alerts") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        super().__init__(Handler, default_path="/alerts")
 
     def wait_for(self, n: int, timeout: float = 10.0) -> list[dict]:
         end = time.monotonic() + timeout
@@ -174,11 +165,3 @@ class WebhookReceiver:
             while len(self.posts) < n and time.monotonic() < end:
                 self.received.wait(end - time.monotonic())
         return list(self.posts)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()

@@ -18,7 +18,31 @@ class Route:
     handler: Callable[[BaseHTTPRequestHandler], None] | None = None
 
 
-class PageServer:
+class LocalServer:
+    """A threaded HTTP server on 127.0.0.1 (a free port) for a handler class; a context manager."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler], default_path: str = "/"):
+        handler.protocol_version = "HTTP/1.1"
+        handler.log_message = lambda *args: None
+        self.default_path = default_path
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def url(self, path: str | None = None) -> str:
+        return f"http://127.0.0.1:{self.port}{path or self.default_path}"
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class PageServer(LocalServer):
     def __init__(self):
         self.routes: dict[str, Route] = {}
         self.hits: Counter[str] = Counter()
@@ -26,8 +50,6 @@ class PageServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
             def do_GET(self):  # noqa: N802
                 server.hits[self.path] += 1
                 server.requests.append({"path": self.path, "headers": dict(self.headers)})
@@ -49,25 +71,8 @@ class PageServer:
                 if body:
                     self.wfile.write(body)
 
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def url(self, path: str = "/") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        super().__init__(Handler)
 
     def route(self, path: str, **kwargs) -> str:
         self.routes[path] = Route(**kwargs)
         return self.url(path)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
