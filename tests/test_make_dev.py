@@ -1,0 +1,79 @@
+"""`make dev`: the Dagster webserver and daemon come up bound to 127.0.0.1 only, the code location
+loads, and the daily schedule and the failure sensor are running."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def graphql(port: int, query: str) -> dict:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql",
+                                     data=json.dumps({"query": query}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())["data"]
+
+
+def listening_addresses(port: int) -> set[str]:
+    out = subprocess.run(["ss", "-ltnH", f"sport = :{port}"], capture_output=True, text=True)
+    return {line.split()[3].rsplit(":", 1)[0] for line in out.stdout.splitlines() if line.strip()}
+
+
+@pytest.mark.slow
+def test_make_dev_serves_on_localhost_with_the_schedule_running(tmp_path):
+    port = free_port()
+    env = {**os.environ, "DEV_PORT": str(port), "DAGSTER_HOME_DIR": str(tmp_path / "dagster"),
+           "KFOR_SOURCE_URL": (ROOT / "raw" / "bundled").as_uri()}
+    proc = subprocess.Popen(["make", "-s", "dev", f"DAGSTER_HOME_DIR={tmp_path / 'dagster'}"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 180
+        data = None
+        while time.monotonic() < deadline:
+            try:
+                data = graphql(port, """{ workspaceOrError { ... on Workspace {
+                    locationEntries { name loadStatus } } } }""")
+                if data["workspaceOrError"]["locationEntries"][0]["loadStatus"] == "LOADED":
+                    break
+            except (OSError, KeyError, IndexError, TypeError):
+                pass
+            time.sleep(2)
+        assert data, "the Dagster webserver did not answer"
+        assert listening_addresses(port) == {"127.0.0.1"}
+        states = graphql(port, """{
+          schedulesOrError(repositorySelector: {repositoryLocationName: "orchestration.definitions",
+                                                repositoryName: "__repository__"}) {
+            ... on Schedules { results { name scheduleState { status } } } }
+          sensorsOrError(repositorySelector: {repositoryLocationName: "orchestration.definitions",
+                                              repositoryName: "__repository__"}) {
+            ... on Sensors { results { name sensorState { status } } } } }""")
+        schedules = {s["name"]: s["scheduleState"]["status"]
+                     for s in states["schedulesOrError"]["results"]}
+        sensors = {s["name"]: s["sensorState"]["status"] for s in states["sensorsOrError"]["results"]}
+        assert schedules == {"daily_refresh": "RUNNING"}
+        assert sensors == {"report_failed_run": "RUNNING"}
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
