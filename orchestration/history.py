@@ -21,6 +21,7 @@ from .parsing import parse_page
 from .publish import (
     after_publish,
     build_path,
+    discard_build,
     history,
     publish,
     published_meta,
@@ -40,8 +41,7 @@ def replay(archive: Archive | None = None, progress=print) -> dict:
     if not published:
         raise RefreshError("failed: nothing to replay",
                            f"the fetch log in {archive.root} records no published version")
-    build = start_build()
-    build.unlink(missing_ok=True)  # from nothing, not from a copy of the published file
+    build = start_build(empty=True)  # from nothing, not from a copy of the published file
     con = duckdb.connect(str(build))
     rekeyed: dict[str, str] = {}
     try:
@@ -63,7 +63,7 @@ def replay(archive: Archive | None = None, progress=print) -> dict:
     results = dbt_build.invoke(["build"]).result.results
     failing = [r.node.name for r in results if str(r.status) in ("fail", "error")]
     if failing:
-        build.unlink(missing_ok=True)
+        discard_build()
         raise RefreshError(f"rejected: {failing[0]}", f"replay build failed: {', '.join(failing)}")
     seal(build)
     publish(build, keep=paths.keep_published())

@@ -22,10 +22,6 @@ def source_url() -> str:
     return os.environ.get("KFOR_SOURCE_URL") or LIVE_URL
 
 
-def source_is_default() -> bool:
-    return not os.environ.get("KFOR_SOURCE_URL")
-
-
 def warehouse_path() -> Path:
     return Path(os.environ.get("KFOR_WAREHOUSE") or PROJECT_ROOT / "warehouse" / "kfor.duckdb")
 

@@ -73,15 +73,21 @@ def refresh_lock(published: Path | None = None, wait: float = 0.0):
         os.close(fd)  # closing releases the lock; the stale text is harmless
 
 
-def start_build(published: Path | None = None) -> Path:
+def discard_build(published: Path | None = None) -> Path:
+    """Remove the scratch file and its WAL (a failed, rejected or crashed build); returns its path."""
+    build = build_path(published)
+    for leftover in (build, wal(build)):
+        leftover.unlink(missing_ok=True)
+    return build
+
+
+def start_build(published: Path | None = None, empty: bool = False) -> Path:
     """A fresh scratch copy of the published file (or an empty one): stale scratch files of a
     crashed run are removed first."""
     published = published or warehouse_path()
-    build = build_path(published)
+    build = discard_build(published)
     build.parent.mkdir(parents=True, exist_ok=True)
-    for stale in (build, wal(build)):
-        stale.unlink(missing_ok=True)
-    if published.exists():
+    if published.exists() and not empty:
         shutil.copyfile(published, build)
     return build
 

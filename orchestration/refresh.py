@@ -17,7 +17,15 @@ from . import paths
 from .archive import Archive
 from .fetch import FetchError, FetchPolicy, FetchResult, Validators, fetch
 from .parsing import ParsedPage, ParseError, parse_page
-from .publish import after_publish, build_path, publish, published_meta, seal, start_build
+from .publish import (
+    after_publish,
+    build_path,
+    discard_build,
+    publish,
+    published_meta,
+    seal,
+    start_build,
+)
 
 log = logging.getLogger("kfor")
 PENDING_NAME = "pending_fetch.json"
@@ -192,9 +200,7 @@ def recover(archive: Archive | None = None, published: Path | None = None) -> st
     loss) left its pending record: if the published file holds that fetch (the rename happened, the
     log append did not), the log is completed from it; otherwise it is logged as interrupted."""
     archive = archive or Archive()
-    build = build_path(published)
-    for stale in (build, build.with_name(build.name + ".wal")):  # no refresh runs: stale
-        stale.unlink(missing_ok=True)
+    discard_build(published)  # under the lock no build runs: any scratch file is stale
     pending = read_pending(published)
     if pending is None:
         return None

@@ -8,7 +8,7 @@ import duckdb
 
 from .. import paths
 from ..archive import Archive
-from ..publish import after_publish, build_path, publish, seal
+from ..publish import after_publish, build_path, discard_build, publish, seal
 from ..refresh import clear_pending, finish, read_pending
 from ..resources import RefreshLock
 from .dbt import CheckFailed, manifest_json
@@ -77,7 +77,5 @@ def log_refresh_failure(context: dg.HookContext) -> None:
     outcome, message = outcome_of(context.op_exception)
     finish(Archive(), record, outcome, message)
     clear_pending()
-    build = build_path()
-    for leftover in (build, build.with_name(build.name + ".wal")):
-        leftover.unlink(missing_ok=True)
+    discard_build()
     context.log.error(f"refresh {outcome}: {message}")
