@@ -135,13 +135,7 @@ def _troop_figure(data: dict):
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _fmt(int(v))))
     ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_ylabel("people (log scale)")
-    first = min(r["period_start"] for r in rows)
-    ax.set_xlim(mdates.date2num(date(first.year, 1, 1)),
-                mdates.date2num(date(page_day.year + 3, 1, 1)))
-    ax.xaxis.set_major_locator(mdates.YearLocator(2))
-    ax.xaxis.set_minor_locator(mdates.YearLocator(1))
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
-    ax.axvline(mdates.date2num(page_day), color="#888888", linewidth=0.9, linestyle="--", zorder=1)
+    _year_axis(ax, min(r["period_start"] for r in rows), page_day, years_after=3)
     ax.text(mdates.date2num(page_day), 100_000, f" page date\n {page_day:%-d %b %Y}", fontsize=8,
             color="#666666", va="top", ha="left")
     ax.grid(axis="y", which="major", color="#e3e3e3", linewidth=0.8)
@@ -308,13 +302,7 @@ def _commander_figure(data: dict):
     ax.set_yticks([t["command_sequence"] for t in tenures])
     ax.set_yticklabels([str(t["command_sequence"]) for t in tenures], fontsize=7.5)
     ax.set_ylabel("COMKFOR, in order of command")
-    first = min(t["start_date"] for t in tenures)
-    ax.set_xlim(mdates.date2num(date(first.year, 1, 1)),
-                mdates.date2num(date(page_day.year + 6, 1, 1)))
-    ax.xaxis.set_major_locator(mdates.YearLocator(2))
-    ax.xaxis.set_minor_locator(mdates.YearLocator(1))
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
-    ax.axvline(mdates.date2num(page_day), color="#888888", linewidth=0.9, linestyle="--", zorder=1)
+    _year_axis(ax, min(t["start_date"] for t in tenures), page_day, years_after=6)
     ax.grid(axis="x", which="both", color="#eeeeee", linewidth=0.8)
     ax.set_axisbelow(True)
     for side in ("top", "right"):
@@ -331,6 +319,20 @@ def _commander_figure(data: dict):
 
 
 # --- output --------------------------------------------------------------------------------------
+
+def _year_axis(ax, first: date, page_day: date, years_after: int) -> None:
+    """The time axis both plots share: whole years from the first date's year to a few years past
+    the page's date (room for labels), a tick every year, a label every two, and the page's date
+    as a dashed line."""
+    import matplotlib.dates as mdates
+
+    ax.set_xlim(mdates.date2num(date(first.year, 1, 1)),
+                mdates.date2num(date(page_day.year + years_after, 1, 1)))
+    ax.xaxis.set_major_locator(mdates.YearLocator(2))
+    ax.xaxis.set_minor_locator(mdates.YearLocator(1))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+    ax.axvline(mdates.date2num(page_day), color="#888888", linewidth=0.9, linestyle="--", zorder=1)
+
 
 def _save(fig, path: Path) -> Path:
     """Render to a temporary file beside the target, fsync, rename into place."""
