@@ -9,7 +9,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from .paths import BUNDLED_DIR, raw_dir
+from .paths import BUNDLED_DIR
 
 LOG_NAME = "fetch_log.jsonl"
 # Every record has these keys, in this order (also the columns of raw.fetch_log).
@@ -43,8 +43,8 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 
 class Archive:
-    def __init__(self, root: Path | None = None):
-        self.root = Path(root) if root else raw_dir()
+    def __init__(self, root: Path):
+        self.root = Path(root)
         self.pages = self.root / "pages"
         self.log_path = self.root / LOG_NAME
 

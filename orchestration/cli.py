@@ -22,7 +22,7 @@ import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import paths
+from .settings import get as get_settings
 
 EXIT_OK, EXIT_FAILED, EXIT_BUSY, EXIT_USAGE = 0, 1, 3, 2
 
@@ -76,48 +76,33 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
 
 
-def locked(args, action, alert: bool = False):
-    """Run action() under the refresh lock. A running refresh or a RefreshError ends as one line on
-    stderr and an exit code (and, with alert, a webhook post). Returns (result, exit code)."""
-    from .publish import RefreshBusy, refresh_lock
+def locked(action):
+    """Run a refresh-like action. A running refresh or a RefreshError ends as one line on stderr
+    and an exit code (the action has already logged and alerted). Returns (result, exit code)."""
+    from .lock import RefreshBusy
     from .refresh import RefreshError
 
     try:
-        with refresh_lock(wait=args.wait):
-            return action(), EXIT_OK
+        return action(), EXIT_OK
     except RefreshBusy as e:
         print(str(e), file=sys.stderr)
         return None, EXIT_BUSY
     except RefreshError as e:
         print(outcome_line(e.outcome, e.cause), file=sys.stderr)
-        if alert:
-            from .alerts import send_alert
-
-            send_alert(e.alert())
         return None, EXIT_FAILED
 
 
+def _say(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
 def refresh(args) -> int:
-    from .refresh import check_page, publish_unchanged, recover, write_pending
+    from . import refresh as path
 
     started = time.monotonic()
-    url = args.source or paths.source_url()
-
-    def run():
-        note = recover()
-        if note:
-            print(f"note: {note}", file=sys.stderr)
-        check = check_page(url)
-        for warning in check.warnings:
-            print(warning, file=sys.stderr)
-        if check.changed:
-            write_pending(check.record)  # a kill from here on is still logged by the next run
-            build_and_publish(check, verbose=args.verbose)
-        else:
-            publish_unchanged(check)
-        return check
-
-    check, code = locked(args, run, alert=True)
+    settings = get_settings().with_source(args.source)
+    check, code = locked(lambda: path.refresh(settings, wait=args.wait, say=_say,
+                                                verbose=args.verbose))
     if code != EXIT_OK:
         return code
     if not check.changed:
@@ -127,7 +112,7 @@ def refresh(args) -> int:
     page = check.page
     print(f"published: page version {page.content_sha256[:12]} (last updated "
           f"{page.last_updated_text}; {len(page.commanders)} commanders, "
-          f"{len(page.troop_figures)} troop figures) to {paths.warehouse_path()} "
+          f"{len(page.troop_figures)} troop figures) to {settings.warehouse} "
           f"({_elapsed(started)})")
     return EXIT_OK
 
@@ -139,59 +124,29 @@ def outcome_line(outcome: str, cause: str | None) -> str:
     return " ".join(line.split())[:400]
 
 
-def build_and_publish(check, verbose: bool = False) -> None:
-    """Run the Dagster build-and-publish job in this process on the checked page."""
-    from . import dbt_build
-    from .archive import Archive
-    from .refresh import RefreshError, finish
-
-    dbt_build.ensure_manifest()
-    from .definitions import defs
-
-    level = "INFO" if verbose else "CRITICAL"
-    result = defs.resolve_job_def("refresh").execute_in_process(
-        run_config={"ops": {"page": {"config": {"fetch_record": json.dumps(check.record)}}},
-                    "loggers": {"console": {"config": {"log_level": level}}}},
-        raise_on_error=False)
-    if result.success:
-        return
-    archive = Archive()
-    logged = [r for r in archive.records() if r.get("fetch_id") == check.record["fetch_id"]]
-    if logged:
-        record = logged[-1]
-    else:  # a failure before the build started: log it here
-        failure = result.get_step_failure_events()
-        cause = failure[0].step_failure_data.error.message if failure else "the job failed"
-        record = finish(archive, dict(check.record), f"failed: {cause.splitlines()[0][:200]}")
-    raise RefreshError(record["outcome"], record.get("message") or record["outcome"], record)
-
-
 def replay(args) -> int:
-    from . import history
-    from .refresh import recover
+    from . import refresh as path
 
     started = time.monotonic()
-
-    def run():
-        recover()
-        return history.replay(progress=lambda line: print(line, file=sys.stderr))
-
-    done, code = locked(args, run)
+    settings = get_settings()
+    done, code = locked(lambda: path.replay(settings, wait=args.wait, say=_say,
+                                              verbose=args.verbose))
     if code == EXIT_OK:
         print(f"replayed: {done['publications']} publications of {done['versions']} versions "
-              f"into {paths.warehouse_path()} ({_elapsed(started)})")
+              f"into {settings.warehouse} ({_elapsed(started)})")
     return code
 
 
 def rollback(args) -> int:
-    from . import history
-    from .publish import history as kept_files
+    from .publish import history
+    from .rollback import rollback as roll_back
 
+    settings = get_settings()
     if args.list:
-        for path in kept_files():
+        for path in history(settings):
             print(path)
         return EXIT_OK
-    done, code = locked(args, lambda: history.rollback(args.to))
+    done, code = locked(lambda: roll_back(settings, args.to, wait=args.wait))
     if code == EXIT_OK:
         print(f"rolled back: page version {(done['from'] or '?')[:12]} -> "
               f"{(done['to'] or '?')[:12]} ({done['file']}); run `kfor rollback` again to undo")
@@ -199,7 +154,7 @@ def rollback(args) -> int:
 
 
 def _published_or_exit():
-    published = paths.warehouse_path()
+    published = get_settings().warehouse
     if not published.exists():
         print(f"nothing published yet at {published}; run `kfor refresh`", file=sys.stderr)
         return None
@@ -238,22 +193,24 @@ def plot(args) -> int:
 
 def status(args) -> int:
     from .archive import Archive
-    from .publish import published_meta
+    from .publish import mart_counts, read_meta
 
-    published = paths.warehouse_path()
-    meta = published_meta(published)
-    records = list(Archive().records())
-    counts = _mart_counts(published) if meta else {}
+    settings = get_settings()
+    published = settings.warehouse
+    meta = read_meta(published)
+    records = list(Archive(settings.raw_dir).records())
+    counts = mart_counts(published) if meta else {}
     last_ok = next((r for r in reversed(records)
                     if r.get("outcome") in ("published", "unchanged")), None)
     age_h = None
     if last_ok:
         fetched = datetime.strptime(last_ok["fetched_at"], "%Y-%m-%dT%H:%M:%S.%fZ")
         age_h = (datetime.now(UTC).replace(tzinfo=None) - fetched).total_seconds() / 3600
-    stale = age_h is None or age_h > paths.freshness_hours()
+    stale = age_h is None or age_h > settings.freshness_hours
     if args.json:
         print(json.dumps({"warehouse": str(published), "published": meta, "row_counts": counts,
                           "hours_since_last_successful_fetch": age_h, "stale": stale,
+                          "dagster_home": str(settings.dagster_home),
                           "refreshes": records[-args.n:]}, indent=2, default=str))
         return EXIT_OK
     if not meta:
@@ -266,28 +223,15 @@ def status(args) -> int:
         print("  rows: " + ", ".join(f"{t} {n}" for t, n in counts.items()))
     freshness = (f"last successful fetch {age_h:.1f} h ago" if age_h is not None
                  else "no successful fetch yet")
-    print(f"  freshness: {freshness}; stale after {paths.freshness_hours()} h"
+    print(f"  freshness: {freshness}; stale after {settings.freshness_hours} h"
           + (" -> STALE" if stale else ""))
+    print(f"  runs: Dagster instance in {settings.dagster_home} (`make dev` shows it)")
     print(f"last refreshes ({min(args.n, len(records))} of {len(records)}):")
     for r in records[-args.n:]:
         version = (r.get("content_sha256") or "")[:12] or "-"
         print(f"  {r['fetched_at'][:19].replace('T', ' ')}  {r.get('source') or '-':7}  "
               f"{version:12}  {r.get('outcome')}")
     return EXIT_OK
-
-
-def _mart_counts(published) -> dict:
-    import duckdb
-
-    con = duckdb.connect(str(published), read_only=True)
-    try:
-        tables = [t for (t,) in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE schema_name = ? ORDER BY 1",
-            [paths.MARTS_SCHEMA]).fetchall()]
-        return {t: con.execute(f'SELECT count(*) FROM {paths.MARTS_SCHEMA}."{t}"').fetchone()[0]
-                for t in tables}
-    finally:
-        con.close()
 
 
 def _elapsed(started: float) -> str:

@@ -10,14 +10,12 @@ from .assets.page import page
 from .assets.raw import raw
 from .assets.warehouse import warehouse
 from .jobs import refresh_job
-from .resources import PageSource, RefreshLock
+from .resources import PageSource, RefreshRun
 from .schedules import daily_refresh
-from .sensors import report_failed_run
 
 defs = dg.Definitions(
     assets=[page, raw, dbt_models, warehouse],
     jobs=[refresh_job],
     schedules=[daily_refresh],
-    sensors=[report_failed_run],
-    resources={"page_source": PageSource(), "refresh_lock": RefreshLock()},
+    resources={"page_source": PageSource(), "refresh_run": RefreshRun()},
 )

@@ -4,28 +4,29 @@ published file is never opened for writing."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 from . import dbt_build, paths
+from .settings import BUILD_NAME
+from .settings import get as get_settings
 
 OUT = paths.PROJECT_ROOT / "docs" / "site" / "index.html"
 
 
 def main() -> int:
-    published = paths.warehouse_path()
+    published = get_settings().warehouse
     if not published.exists():
         print(f"nothing published at {published}: run `make run` first", file=sys.stderr)
         return 1
     with tempfile.TemporaryDirectory() as tmp:
-        copy = Path(tmp) / published.name  # same file name: same DuckDB catalog name
+        copy = Path(tmp) / BUILD_NAME  # the catalog name dbt's SQL uses
         shutil.copyfile(published, copy)
-        os.environ["KFOR_BUILD_DB"] = str(copy)
         site = Path(tmp) / "site"  # its own target folder: target/manifest.json stays as it is
-        dbt_build.invoke(["docs", "generate", "--static", "--target-path", str(site)])
+        dbt_build.invoke(["docs", "generate", "--static", "--target-path", str(site)], copy,
+                         write_json=True)
         OUT.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(site / "static_index.html", OUT)
     print(f"dbt docs site: {OUT.relative_to(paths.PROJECT_ROOT)} (open it in a browser)")

@@ -229,3 +229,22 @@ def _point_current(root: Path, name: str) -> None:
     os.symlink(name, tmp)
     os.replace(tmp, link)
     fsync_path(root)
+
+
+def after_publish(published: Path, version: str, plots: bool = True) -> list[str]:
+    """The published file's derived copies for tools that cannot read DuckDB: every mart as Parquet
+    (parquet/current/) and the README's plots (img/), beside the published file. Made after the
+    rename, so a failure here is a warning line, never an unpublished warehouse."""
+    warnings = []
+    try:
+        export_parquet(published, published.parent / "parquet", version)
+    except Exception as e:  # noqa: BLE001 - reported, the warehouse is already published
+        warnings.append(f"warning: the Parquet export failed: {type(e).__name__}: {e}")
+    if plots:
+        try:
+            from .plots import render_plots
+
+            render_plots(published, published.parent / "img")
+        except Exception as e:  # noqa: BLE001
+            warnings.append(f"warning: rendering the plots failed: {type(e).__name__}: {e}")
+    return warnings

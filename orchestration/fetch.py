@@ -17,7 +17,6 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import httpx
 
-from . import paths
 from .paths import USER_AGENT
 
 RETRY_STATUS = {429, 500, 502, 503, 504}
@@ -71,9 +70,7 @@ class FetchPolicy:
     max_attempts: int = 4
     backoff: float = 1.0  # first wait; doubles per attempt
     max_bytes: int = 5_000_000
-    # extra hosts a redirect may lead to; by default KFOR_ALLOWED_HOSTS, so that every caller
-    # (the CLI's default policy included) honours the configuration
-    allowed_hosts: tuple[str, ...] = field(default_factory=paths.allowed_hosts)
+    allowed_hosts: tuple[str, ...] = ()  # extra hosts a redirect may lead to (Settings)
     max_redirects: int = 5
 
 

@@ -1,39 +1,53 @@
-"""The light page check that the CLI and the Dagster schedule share: fetch (conditional GET with the
-published version's validators), archive, compare; on an unchanged page, re-publish only the fetch
-bookkeeping. It imports neither Dagster nor dbt: an unchanged refresh never pays for them.
+"""One refresh, one path. Whoever starts it (`kfor refresh` from cron, the schedule, Materialize
+in the UI, `kfor replay`), a refresh is:
 
-Outcomes written to the fetch log: published | unchanged | rejected: <check> | failed: <cause>."""
+    decide    under the refresh lock: fetch (conditional GET with the published version's
+              validators), archive the body, compare its version key with the published one.
+              Every check is observed on the `page` asset in the Dagster instance; an unchanged
+              page or a failed fetch ends here, concluded in the fetch log (no dbt is loaded).
+    build     a changed page is a run of the Dagster job `refresh` (raw -> dbt -> warehouse):
+              the raw batch into a scratch copy, `dbt build` with every test as an asset check
+              (audit), then seal and one atomic rename (publish). The run's resource concludes it.
+
+`kfor refresh` decides before it starts the run (so an unchanged page costs no dbt), and passes the
+fetch record in the run's config; the schedule and the UI start the run and it decides in its first
+step. Both call `decide()`.
+
+Outcomes (orchestration.outcome): published | unchanged | rejected: <check> | failed: <cause>."""
 
 from __future__ import annotations
 
-import json
 import logging
+import os
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
 from . import paths
 from .archive import Archive
-from .fetch import FetchError, FetchPolicy, FetchResult, Validators, fetch
-from .parsing import ParsedPage, ParseError, parse_page
-from .publish import (
-    after_publish,
-    build_path,
-    discard_build,
-    publish,
-    published_meta,
-    seal,
-    start_build,
+from .fetch import FetchError, FetchResult, Validators, fetch
+from .instance import (
+    OUTCOME_TAG,
+    PID_TAG,
+    dead_runs,
+    fetch_record_json,
+    get_instance,
+    mark_failed,
+    observe,
+    page_observation,
+    unfinished_checks,
 )
+from .lock import refresh_lock
+from .outcome import conclude
+from .parsing import ParsedPage, ParseError, parse_page
+from .publish import discard_build, holds_fetch, read_meta
+from .settings import Settings
 
 log = logging.getLogger("kfor")
-PENDING_NAME = "pending_fetch.json"
 
 
 class RefreshError(Exception):
-    """A refresh that did not publish: `outcome` is what the fetch log says, `record` the logged
-    fetch (when there is one)."""
+    """A refresh that did not publish: `outcome` is what the fetch log says, `record` the fetch."""
 
     def __init__(self, outcome: str, cause: str, record: dict | None = None):
         super().__init__(cause)
@@ -41,18 +55,10 @@ class RefreshError(Exception):
         self.cause = cause
         self.record = record
 
-    def alert(self) -> dict:
-        """The webhook payload for this failure."""
-        record = self.record or {}
-        return {"event": "refresh_rejected" if self.outcome.startswith("rejected")
-                else "refresh_failed", "outcome": self.outcome, "message": self.cause,
-                "url": record.get("url"), "fetch_id": record.get("fetch_id"),
-                "fetched_at": record.get("fetched_at"), "warehouse": str(paths.warehouse_path())}
-
 
 @dataclass
-class PageCheck:
-    record: dict  # the fetch-log record; outcome filled in when the refresh ends
+class Check:
+    record: dict  # the fetch-log record, without its outcome
     changed: bool
     page: ParsedPage | None = None
     warnings: list[str] = field(default_factory=list)
@@ -62,30 +68,27 @@ def now_utc() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def new_record(url: str) -> dict:
+def new_record(url: str, source: str | None = None) -> dict:
     return {"fetch_id": uuid.uuid4().hex, "fetched_at": now_utc(), "url": url,
-            "source": "file" if url.lower().startswith("file:") else "live"}
+            "source": source or ("file" if url.lower().startswith("file:") else "live")}
 
 
-def check_page(url: str | None = None, published: Path | None = None,
-               archive: Archive | None = None, policy: FetchPolicy | None = None,
-               fetcher=fetch) -> PageCheck:
-    """Fetch, archive and compare with the published version. Logs and raises RefreshError for a
-    failed fetch or an unreadable page; returns a PageCheck otherwise (nothing logged yet).
-    `fetcher(url, validators, policy)` is the fetch client (orchestration.fetch.fetch by default)."""
-    url = url or paths.source_url()
-    archive = archive or Archive()
-    meta = published_meta(published)
+# -- decide ---------------------------------------------------------------------------------------
+
+def check_page(settings: Settings, fetcher=fetch) -> Check:
+    """Fetch, archive and compare with the published version. Raises RefreshError for a failed
+    fetch or an unreadable page. `fetcher(url, validators, policy)` is the fetch client."""
+    archive = Archive(settings.raw_dir)
+    meta = read_meta(settings.warehouse)
     validators = Validators(meta.get("etag"), meta.get("last_modified")) if meta else None
-    record = new_record(url)
+    record = new_record(settings.source_url)
     warnings: list[str] = []
     try:
-        result = fetcher(url, validators, policy)
+        result = fetcher(settings.source_url, validators, settings.fetch_policy())
     except FetchError as e:
         record.update(status=e.status, attempts=e.attempts)
-        if not (e.unreachable and url == paths.LIVE_URL):
-            finish(archive, record, f"failed: {e.cause}")
-            raise RefreshError(record["outcome"], e.cause, record) from None
+        if not (e.unreachable and settings.is_live_default):
+            raise RefreshError(f"failed: {e.cause}", e.cause, record) from None
         result, origin = archived_fallback(archive)
         warnings.append(f"warning: {e.cause}; offline, so using {origin}")
     record.update(source=result.source, status=result.status, etag=result.validators.etag,
@@ -93,22 +96,25 @@ def check_page(url: str | None = None, published: Path | None = None,
                   content_type=result.content_type, attempts=result.attempts,
                   elapsed_ms=result.elapsed_ms)
     if result.not_modified:
+        if not meta:
+            raise RefreshError("failed: 304 Not Modified with no published version",
+                               "the server answered 304 Not Modified to an unconditional request",
+                               record)
         record.update(body_sha256=meta["body_sha256"], content_sha256=meta["content_sha256"],
                       etag=record["etag"] or meta.get("etag"),
                       last_modified=record["last_modified"] or meta.get("last_modified"))
-        return PageCheck(record, changed=False, warnings=warnings)
+        return Check(record, changed=False, warnings=warnings)
     record.update(body_sha256=archive.store(result.body), bytes=len(result.body))
     if meta and record["body_sha256"] == meta.get("body_sha256"):
         record["content_sha256"] = meta["content_sha256"]
-        return PageCheck(record, changed=False, warnings=warnings)
+        return Check(record, changed=False, warnings=warnings)
     try:
         page = parse_page(result.body, result.content_type)
     except ParseError as e:
-        finish(archive, record, f"rejected: parse:{e.check}", e.message)
-        raise RefreshError(record["outcome"], e.message, record) from None
+        raise RefreshError(f"rejected: parse:{e.check}", e.message, record) from None
     record["content_sha256"] = page.content_sha256
     changed = not meta or page.content_sha256 != meta.get("content_sha256")
-    return PageCheck(record, changed=changed, page=page, warnings=warnings)
+    return Check(record, changed=changed, page=page, warnings=warnings)
 
 
 def archived_fallback(archive: Archive) -> tuple[FetchResult, str]:
@@ -128,107 +134,99 @@ def archived_fallback(archive: Archive) -> tuple[FetchResult, str]:
             f"the bundled snapshot {snapshot.relative_to(paths.PROJECT_ROOT)}")
 
 
-def finish(archive: Archive, record: dict, outcome: str, message: str | None = None) -> dict:
-    """Write the fetch's outcome to the log (once)."""
-    record["outcome"] = outcome
-    if message:
-        record["message"] = message
-    archive.append(record)
-    return record
-
-
-def publish_unchanged(check: PageCheck, published: Path | None = None,
-                      archive: Archive | None = None) -> dict:
-    """An unchanged page: log the fetch and re-publish only the bookkeeping columns
-    (fct_page_version.last_fetched_at, fetch_count) by the same copy-and-rename as a publish."""
-    import duckdb
-
-    from . import raw_tables
-
-    published = published or paths.warehouse_path()
-    archive = archive or Archive()
-    record = dict(check.record, outcome="unchanged")
-    build = start_build(published)
-    write_pending(record, published)
-    con = duckdb.connect(str(build))
-    try:
-        raw_tables.load_fetch_log(con, [*archive.records(), record])
-        con.execute(
-            f"""UPDATE {paths.MARTS_SCHEMA}.fct_page_version AS v SET
-                    last_fetched_at = f.last_fetched_at, fetch_count = f.fetch_count
-                FROM (SELECT content_sha256,
-                             max(strptime(fetched_at, '%Y-%m-%dT%H:%M:%S.%fZ')) AS last_fetched_at,
-                             count(*) AS fetch_count
-                      FROM {paths.RAW_SCHEMA}.fetch_log
-                      WHERE outcome IN ('published', 'unchanged') GROUP BY 1) AS f
-                WHERE v.content_sha256 = f.content_sha256""")
-    finally:
-        con.close()
-    seal(build)
-    publish(build, published, keep=paths.keep_published())
-    archive.append(record)
-    clear_pending(published)
-    # the bookkeeping changed, the content did not: new Parquet, same plots
-    for warning in after_publish(published, record["content_sha256"], plots=False):
-        log.warning(warning)
-    return record
-
-
-def write_pending(record: dict, published: Path | None = None) -> Path:
-    """The record of the fetch being built, beside the scratch file: the job's failure hook and a
-    later recovery read it to log the outcome."""
-    path = build_path(published).parent / PENDING_NAME
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(record))
-    return path
-
-
-def read_pending(published: Path | None = None) -> dict | None:
-    path = build_path(published).parent / PENDING_NAME
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-
-
-def clear_pending(published: Path | None = None) -> None:
-    (build_path(published).parent / PENDING_NAME).unlink(missing_ok=True)
-
-
-def recover(archive: Archive | None = None, published: Path | None = None) -> str | None:
-    """Called under the refresh lock before a refresh. A fetch whose refresh died (kill -9, power
-    loss) left its pending record: if the published file holds that fetch (the rename happened, the
-    log append did not), the log is completed from it; otherwise it is logged as interrupted."""
-    archive = archive or Archive()
-    discard_build(published)  # under the lock no build runs: any scratch file is stale
-    pending = read_pending(published)
-    if pending is None:
-        return None
-    note = None
-    if pending["fetch_id"] not in {r.get("fetch_id") for r in archive.records()}:
-        done = published_fetch(pending["fetch_id"], published)
-        if done:
-            finish(archive, {**pending, "outcome": done}, done,
-                   "log completed after an interrupted refresh")
-            note = f"completed the fetch log of a refresh interrupted after it published ({done})"
+def decide(settings: Settings, instance, fetcher=fetch, log_event=None) -> Check:
+    """The check, observed in the instance (through `log_event` inside a run, so the observation
+    belongs to it); a failed fetch or an unchanged page is concluded here. Call under the lock."""
+    def seen(record: dict, state: str) -> None:
+        if log_event:
+            log_event(page_observation(record, state))
         else:
-            finish(archive, pending, "failed: interrupted", "the refresh process died")
-            note = "logged an interrupted refresh as failed"
-    clear_pending(published)
-    return note
+            observe(instance, record, state)
 
-
-def published_fetch(fetch_id: str, published: Path | None = None) -> str | None:
-    """The outcome the published file records for a fetch, if it holds it."""
-    published = published or paths.warehouse_path()
-    if not published.exists():
-        return None
-    import duckdb
-
-    con = duckdb.connect(str(published), read_only=True)
     try:
-        row = con.execute(f"SELECT outcome FROM {paths.RAW_SCHEMA}.fetch_log WHERE fetch_id = ?",
-                          [fetch_id]).fetchone()
-    finally:
-        con.close()
-    return row[0] if row else None
+        check = check_page(settings, fetcher)
+    except RefreshError as e:
+        if e.record:
+            seen(e.record, e.outcome.split(":")[0])
+            conclude(settings, e.record, e.outcome, e.cause)
+        raise
+    seen(check.record, "changed" if check.changed else "unchanged")
+    if not check.changed:
+        conclude(settings, check.record, "unchanged")
+    return check
+
+
+def recover(settings: Settings, instance, exclude_run: str | None = None) -> list[str]:
+    """Under the lock, no other refresh runs: what a killed one left is settled. A check that never
+    got an outcome is logged as published (when the published file holds it: the rename happened,
+    the log append did not) or as failed: interrupted; a run still shown as running is marked
+    failed; a scratch build is removed. Returns one note per repair."""
+    notes = []
+    logged = {r.get("fetch_id") for r in Archive(settings.raw_dir).records()}
+    for record in unfinished_checks(instance, logged):
+        done = holds_fetch(settings.warehouse, record["fetch_id"])
+        if done:
+            conclude(settings, record, done, "log completed after an interrupted refresh")
+            notes.append("completed the fetch log of a refresh interrupted after it published")
+        else:
+            conclude(settings, record, "failed: interrupted", "the refresh process died")
+            notes.append("logged an interrupted refresh as failed")
+    for run in dead_runs(instance, exclude=exclude_run):
+        mark_failed(instance, run, "the refresh process died; marked failed by the next refresh")
+        notes.append(f"marked the interrupted run {run.run_id[:8]} failed")
+    discard_build(settings)
+    return notes
+
+
+# -- the CLI's refresh and replay ----------------------------------------------------------------
+
+def refresh(settings: Settings, wait: float = 0.0, say=print, verbose: bool = False) -> Check:
+    """`kfor refresh`: decide, and build a changed page by a run of the `refresh` job in this
+    process, recorded in the persistent instance. Raises RefreshError when it did not publish."""
+    instance = get_instance(settings)
+    with refresh_lock(settings.lock_path, wait=wait):
+        for note in recover(settings, instance):
+            say(f"note: {note}")
+        check = decide(settings, instance)
+        for warning in check.warnings:
+            say(warning)
+        if check.changed:
+            run_job(settings, instance, {"fetch_record": fetch_record_json(check.record)},
+                    fetch_id=check.record["fetch_id"], verbose=verbose)
+    return check
+
+
+def replay(settings: Settings, wait: float = 0.0, say=print, verbose: bool = False) -> dict:
+    """`kfor replay`: one run of the `refresh` job that rebuilds the warehouse from every published
+    version in the archive. Returns what the run's raw step loaded."""
+    instance = get_instance(settings)
+    with refresh_lock(settings.lock_path, wait=wait):
+        for note in recover(settings, instance):
+            say(f"note: {note}")
+        run_job(settings, instance, {"mode": "replay"}, verbose=verbose)
+    published = Archive(settings.raw_dir).published()
+    return {"versions": len({r["content_sha256"] for r in published}),
+            "publications": len(published)}
+
+
+def run_job(settings: Settings, instance, config: dict, fetch_id: str | None = None,
+            verbose: bool = False):
+    """Execute the `refresh` job in this process on the persistent instance. Raises RefreshError
+    with the outcome the run concluded when it did not succeed."""
+    from .definitions import defs  # loads dagster-dbt and dbt: only for a build
+
+    result = defs.resolve_job_def("refresh").execute_in_process(
+        instance=instance, raise_on_error=False, tags={PID_TAG: str(os.getpid())},
+        run_config={"resources": {"refresh_run": {"config": config}},
+                    # the run's events go to the instance; the console shows them with -v only
+                    "loggers": {"console": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}}})
+    if result.success:
+        return result
+    run = instance.get_run_by_id(result.run_id)
+    outcome = (run.tags.get(OUTCOME_TAG) if run else None) or "failed: the refresh run failed"
+    record = next((r for r in reversed(list(Archive(settings.raw_dir).records()))
+                   if fetch_id and r.get("fetch_id") == fetch_id), None)
+    failures = result.get_step_failure_events()
+    cause = (record or {}).get("message") or (
+        failures[0].step_failure_data.error.message.strip() if failures else outcome)
+    raise RefreshError(outcome, cause, record)

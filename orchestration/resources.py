@@ -1,57 +1,108 @@
-"""Dagster resources: where the page comes from (a live client and a snapshot client) and the
-run-wide refresh lock."""
+"""Dagster resources: where the page comes from (a live client and a snapshot client), and the
+refresh run itself, which holds the lock for the whole run and concludes it once."""
 
+from __future__ import annotations
 
+import json
+import os
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import dagster as dg
+import pydantic
 
 from . import paths
-from .fetch import FetchPolicy, FetchResult, Validators, fetch
-from .publish import refresh_lock
+from .fetch import FetchResult, Validators, fetch
+from .instance import OUTCOME_TAG, PID_TAG, tag_run
+from .lock import holds, refresh_lock
+from .outcome import conclude, outcome_of
+from .publish import discard_build
+from .settings import Settings
+from .settings import get as get_settings
 
 
 class PageSource(dg.ConfigurableResource):
-    """The live client: http(s) or file:// with timeouts, deadline, retries and a size cap.
-    An empty url means KFOR_SOURCE_URL, else NATO's live page."""
+    """The live client: http(s) or file:// with timeouts, deadline, retries and a size cap."""
 
-    url: str = ""
-    connect_timeout: float = 10.0
-    read_timeout: float = 20.0
-    deadline: float = 45.0
-    max_attempts: int = 4
-    max_bytes: int = 5_000_000
-
-    def source_url(self) -> str:
-        return self.url or paths.source_url()
-
-    def policy(self) -> FetchPolicy:
-        return FetchPolicy(connect_timeout=self.connect_timeout, read_timeout=self.read_timeout,
-                           deadline=self.deadline, max_attempts=self.max_attempts,
-                           max_bytes=self.max_bytes, allowed_hosts=paths.allowed_hosts())
-
-    def fetch(self, url: str, validators: Validators | None, policy: FetchPolicy) -> FetchResult:
+    def fetch(self, url: str, validators: Validators | None, policy) -> FetchResult:
         return fetch(url, validators, policy)
 
 
 class SnapshotPageSource(PageSource):
     """The fixture client: always answers with the bundled 20 Nov 2023 snapshot, no I/O."""
 
-    def source_url(self) -> str:
-        return self.url or paths.bundled_snapshot().as_uri()
-
-    def fetch(self, url: str, validators: Validators | None, policy: FetchPolicy) -> FetchResult:
+    def fetch(self, url: str, validators: Validators | None, policy) -> FetchResult:
         return FetchResult(url=url, source="file", status=None,
                            body=paths.bundled_snapshot().read_bytes())
 
 
-class RefreshLock(dg.ConfigurableResource):
-    """Held for the whole run: one refresh at a time per warehouse (reentrant, so a CLI refresh
-    that already holds it runs its job inside it)."""
+@dataclass
+class RunState:
+    """What one run has done so far; the resource concludes from it when the run ends."""
 
-    wait_seconds: float = 0.0
+    settings: Settings
+    record: dict | None = None  # the fetch being built
+    outcome: str | None = None
+    message: str | None = None
+
+    def unchanged(self, record: dict) -> None:
+        self.record, self.outcome = None, "unchanged"  # decide() concluded it already
+
+    def published(self) -> None:
+        self.outcome = "published"
+
+    def failed(self, error: BaseException | None) -> None:
+        if self.outcome is None:
+            self.outcome, self.message = outcome_of(error)
+
+
+class RefreshRun(dg.ConfigurableResource):
+    """One refresh run. Holds the refresh lock from the run's start to its end (reentrant: a
+    `kfor refresh` that holds it runs the job inside it), and when the run ends writes its outcome
+    to the fetch log and alerts (orchestration.outcome.conclude), tags the run with it and removes
+    any scratch build left by a failure. The steps only report to it."""
+
+    fetch_record: str = pydantic.Field(default="", description=(
+        "JSON fetch record of a check already made by `kfor refresh`. Empty: the run checks the "
+        "page itself (a scheduled or UI-started run)."))
+    mode: str = pydantic.Field(default="refresh", description=(
+        "refresh: build the checked page. replay: rebuild from every published version."))
+
+    _state: RunState | None = pydantic.PrivateAttr(default=None)
+
+    @property
+    def state(self) -> RunState:
+        assert self._state is not None, "RefreshRun used outside a run"
+        return self._state
 
     @contextmanager
-    def yield_for_execution(self, context):
-        with refresh_lock(wait=self.wait_seconds):
-            yield self
+    def yield_for_execution(self, context: dg.InitResourceContext):
+        settings = get_settings()
+        run_id = context.run.run_id if context.run else None
+        instance = context.instance
+        if run_id and instance:
+            tag_run(instance, run_id, {PID_TAG: str(os.getpid())})
+        wait = 0.0 if holds(settings.lock_path) else settings.lock_wait
+        with refresh_lock(settings.lock_path, wait=wait):
+            if not self.fetch_record and self.mode == "refresh" and instance:
+                from .refresh import recover  # a run started by the schedule or the UI
+
+                for note in recover(settings, instance, exclude_run=run_id):
+                    context.log.warning(note)
+            self._state = RunState(settings, json.loads(self.fetch_record)
+                                   if self.fetch_record else None)
+            try:
+                yield self
+            finally:
+                self._conclude(instance, run_id)
+
+    def _conclude(self, instance, run_id) -> None:
+        state = self.state
+        if state.outcome != "published":
+            discard_build(state.settings)
+        if state.outcome is None and state.record is not None:
+            state.outcome = "failed: the run ended before it published"
+        if state.outcome and instance and run_id:
+            tag_run(instance, run_id, {OUTCOME_TAG: state.outcome})
+        if state.record is not None:
+            conclude(state.settings, state.record, state.outcome, state.message)

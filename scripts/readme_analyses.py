@@ -4,13 +4,16 @@ snapshot. Usage: KFOR_WAREHOUSE=<a warehouse built from raw/bundled> python scri
 
 from __future__ import annotations
 
-import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from orchestration import dbt_build, paths
+from orchestration.settings import BUILD_NAME
+from orchestration.settings import get as get_settings
 
 QUESTIONS = [
     ("commanders_per_nation", "Which nations commanded KFOR, and for how long?"),
@@ -22,15 +25,18 @@ QUESTIONS = [
 
 
 def main() -> int:
-    os.environ["KFOR_BUILD_DB"] = str(paths.warehouse_path())
-    dbt_build.invoke(["compile", "--select", "path:analyses"])
+    published = get_settings().warehouse
+    with tempfile.TemporaryDirectory() as tmp:  # dbt opens its target for writing: a copy
+        copy = Path(tmp) / BUILD_NAME
+        shutil.copyfile(published, copy)
+        dbt_build.invoke(["compile", "--select", "path:analyses"], copy, write_json=True)
     compiled = paths.DBT_PROJECT_DIR / "target" / "compiled" / "kfor" / "analyses"
     shell = Path(sys.executable).with_name("duckdb")
     for name, question in QUESTIONS:
         sql = (compiled / f"{name}.sql").read_text()
         sql = re.sub(r'"kfor"\."(\w+)"\."(\w+)"', r"\1.\2", sql).strip()
         sql = "\n".join(line for line in sql.splitlines() if not line.startswith("--")).strip()
-        out = subprocess.run([str(shell), "-readonly", str(paths.warehouse_path()), "-c", sql],
+        out = subprocess.run([str(shell), "-readonly", str(published), "-c", sql],
                              capture_output=True, text=True, check=True).stdout
         print(f"**{question}** (`dbt_project/analyses/{name}.sql`)\n")
         print(f"<details><summary>SQL</summary>\n\n```sql\n{sql}\n```\n</details>\n")

@@ -12,19 +12,28 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from orchestration import paths  # noqa: E402
+from orchestration import paths, settings  # noqa: E402
 
 SNAPSHOT = paths.bundled_snapshot()
 
 
+def isolate(mp: pytest.MonkeyPatch, root: Path) -> None:
+    """The warehouse, raw archive and Dagster instance under root; settings read afresh."""
+    mp.setenv("KFOR_WAREHOUSE", str(root / "warehouse" / "kfor.duckdb"))
+    mp.setenv("KFOR_RAW_DIR", str(root / "raw"))
+    mp.setenv("DAGSTER_HOME", str(root / "dagster_home"))
+    for name in ("KFOR_SOURCE_URL", "KFOR_WEBHOOK_URL", "KFOR_ALLOWED_HOSTS", "KFOR_CRON"):
+        mp.delenv(name, raising=False)
+    settings.get.cache_clear()
+
+
 @pytest.fixture(autouse=True)
 def isolated(tmp_path, monkeypatch):
-    """KFOR_WAREHOUSE and KFOR_RAW_DIR under tmp_path; no source URL, webhook or cron override."""
-    monkeypatch.setenv("KFOR_WAREHOUSE", str(tmp_path / "warehouse" / "kfor.duckdb"))
-    monkeypatch.setenv("KFOR_RAW_DIR", str(tmp_path / "raw"))
-    for name in ("KFOR_SOURCE_URL", "KFOR_WEBHOOK_URL", "KFOR_BUILD_DB", "KFOR_ALLOWED_HOSTS"):
-        monkeypatch.delenv(name, raising=False)
-    return tmp_path
+    """KFOR_WAREHOUSE, KFOR_RAW_DIR and DAGSTER_HOME under tmp_path; no source URL, webhook or
+    cron override. Settings are read once per process: the cache is cleared around each test."""
+    isolate(monkeypatch, tmp_path)
+    yield tmp_path
+    settings.get.cache_clear()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -58,6 +67,11 @@ def raw_dir() -> Path:
     return Path(os.environ["KFOR_RAW_DIR"])
 
 
+@pytest.fixture
+def dagster_home() -> Path:
+    return Path(os.environ["DAGSTER_HOME"])
+
+
 @pytest.fixture(scope="session")
 def built_warehouse(tmp_path_factory) -> Path:
     """One warehouse built from the bundled snapshot by `kfor refresh`, shared read-only."""
@@ -65,7 +79,7 @@ def built_warehouse(tmp_path_factory) -> Path:
 
     root = tmp_path_factory.mktemp("built")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("KFOR_WAREHOUSE", str(root / "warehouse" / "kfor.duckdb"))
-        mp.setenv("KFOR_RAW_DIR", str(root / "raw"))
+        isolate(mp, root)
         assert main(["refresh", "--source", SNAPSHOT.as_uri()]) == 0
+    settings.get.cache_clear()
     return root / "warehouse" / "kfor.duckdb"

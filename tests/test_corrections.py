@@ -18,7 +18,7 @@ import pytest
 from support import pages
 from support.warehouse import query
 
-from orchestration import raw_tables
+from orchestration import dbt_build, raw_tables
 from orchestration.archive import sha256
 from orchestration.cli import main
 from orchestration.parsing import parse_page
@@ -66,10 +66,10 @@ def dbt_build_with(corrections: list[dict], tmp_path: Path, built_warehouse: Pat
     raw_tables.load_page(con, page, sha256(TYPO))
     raw_tables.load_fetch_log(con, records)
     con.close()
-    env = {**os.environ, "KFOR_BUILD_DB": str(db)}
     run = subprocess.run([str(Path(sys.executable).parent / "dbt"), "build", "--project-dir",
-                          str(project), "--profiles-dir", str(project)],
-                         capture_output=True, text=True, env=env, timeout=600)
+                          str(project), "--profiles-dir", str(project),
+                          *dbt_build.build_args(db)],
+                         capture_output=True, text=True, timeout=600)
     return run, db, page.content_sha256
 
 

@@ -3,19 +3,16 @@ Refreshes leave them out (they test code, not data); here they run against a rea
 
 from __future__ import annotations
 
-import os
 import shutil
 
 from orchestration import dbt_build
 
 
-def test_dbt_unit_tests_pass(built_warehouse, tmp_path, monkeypatch):
-    build = tmp_path / "build" / built_warehouse.name  # same file name: same DuckDB catalog
+def test_dbt_unit_tests_pass(built_warehouse, tmp_path):
+    build = tmp_path / "build" / "kfor.duckdb"  # the catalog name dbt's SQL uses
     build.parent.mkdir()
     shutil.copyfile(built_warehouse, build)
-    monkeypatch.setenv("KFOR_BUILD_DB", str(build))
-    results = dbt_build.invoke(["test", "--select", "test_type:unit"]).result.results
+    results = dbt_build.invoke(["test", "--select", "test_type:unit"], build).result.results
     assert len(results) >= 5
     assert {str(r.status) for r in results} == {"pass"}, [
         (r.node.name, str(r.status), r.message) for r in results if str(r.status) != "pass"]
-    assert os.environ["KFOR_BUILD_DB"] == str(build)

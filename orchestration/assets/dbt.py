@@ -1,21 +1,18 @@
 """The dbt assets: staging -> intermediate -> marts -> snapshots, built in-process into the scratch
-file with the parsed manifest; every dbt test is an asset check. A failing test stops the run
+file (orchestration.dbt_build); every dbt test is an asset check. A failing test stops the run
 before publish (CheckFailed names it), so the published file is never touched."""
 
-
-import functools
-import json
 from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
 import duckdb
-from dagster_dbt import DagsterDbtTranslator, DbtProject, dbt_assets
-from dagster_dbt.asset_utils import get_asset_check_key_for_test, get_subset_selection_for_context
+from dagster_dbt import DagsterDbtTranslator, DbtProject
 
 from .. import dbt_build
 from ..paths import DBT_PROJECT_DIR
-from ..resources import RefreshLock
+from ..resources import RefreshRun
+from .scope import require_whole_refresh
 
 project = DbtProject(project_dir=DBT_PROJECT_DIR)
 
@@ -25,10 +22,9 @@ class CheckFailed(RuntimeError):
 
     def __init__(self, failures: list[tuple[str, str]]):
         self.checks = [name for name, _ in failures]
-        first = f"{failures[0][1]}"
         more = f"; also failing: {', '.join(self.checks[1:4])}" if len(failures) > 1 else ""
         more += " ..." if len(failures) > 4 else ""
-        super().__init__(f"{first}{more}")
+        super().__init__(f"{failures[0][0]}: {failures[0][1]}{more}")
 
 
 class KforTranslator(DagsterDbtTranslator):
@@ -45,47 +41,67 @@ class KforTranslator(DagsterDbtTranslator):
 TRANSLATOR = KforTranslator()
 
 
-@dbt_assets(manifest=dbt_build.MANIFEST_PATH, project=project, dagster_dbt_translator=TRANSLATOR,
-            name="dbt_models", pool="kfor_warehouse")
-def dbt_models(context: dg.AssetExecutionContext, refresh_lock: RefreshLock):
-    build = dbt_build.point_at_build()
-    select, indirect = get_subset_selection_for_context(
-        context, manifest_json(), select="fqn:*", exclude=None, selector=None,
-        dagster_dbt_translator=TRANSLATOR, current_dbt_indirect_selection_env=None)
-    # Unit tests check the SQL on fixed inputs, not the page: they run in CI (make test), not in
-    # every refresh (0.8 s).
-    args = (["build", "--exclude-resource-type", "unit_test", *select]
-            + (["--indirect-selection", indirect] if indirect else []))
-    results = dbt_build.invoke(args).result.results
-    failed: list[tuple[str, str]] = []
-    errors: list[str] = []
-    con = duckdb.connect(str(build), read_only=True)
-    try:
-        for r in results:  # completion order is dependency order, as Dagster requires
-            uid, status = r.node.unique_id, str(r.status)
-            if uid.startswith("test.") or uid.startswith("unit_test."):
-                if status == "fail":
-                    failed.append((r.node.name, f"{r.failures or 0} failing rows"))
-                elif status == "error":
-                    errors.append(f"test {r.node.name}: {_one_line(r.message)}")
-                key = get_asset_check_key_for_test(manifest_json(), TRANSLATOR, uid, project)
-                if key and key in context.selected_asset_check_keys and status != "skipped":
-                    yield dg.AssetCheckResult(
-                        asset_key=key.asset_key, check_name=key.name, passed=status == "pass",
-                        severity=(dg.AssetCheckSeverity.WARN if status == "warn"
-                                  else dg.AssetCheckSeverity.ERROR),
-                        metadata={"failing_rows": r.failures or 0})
-            elif status == "success":
-                key = TRANSLATOR.get_asset_spec(manifest_json(), uid, project).key
-                if key in context.selected_asset_keys:
-                    yield dg.Output(None, output_name=key.to_python_identifier(),
-                                    metadata=row_metadata(con, r.node))
-            elif status == "error":
-                errors.append(f"{r.node.resource_type} {r.node.name}: {_one_line(r.message)}")
-    finally:
-        con.close()
+def _graph() -> tuple[dict[str, dg.AssetSpec], dict[str, list[str]]]:
+    """From target/manifest.json: every model, seed and snapshot's asset spec (by the translator's
+    public get_asset_spec), and the dbt tests that guard each of them (a generic test's
+    attached_node, a singular test's one upstream node; a guard on several models is filed under
+    marts/meta, the table built last)."""
+    manifest = dbt_build.manifest_json()
+    specs = {uid: TRANSLATOR.get_asset_spec(manifest, uid, project)
+             for uid, node in manifest["nodes"].items()
+             if node["resource_type"] in ("model", "seed", "snapshot")}
+    meta = next(uid for uid, n in manifest["nodes"].items() if n["name"] == "meta")
+    tests: dict[str, list[str]] = {}
+    for uid, node in manifest["nodes"].items():
+        if node["resource_type"] == "test":
+            upstream = [u for u in node["depends_on"]["nodes"] if u in specs]
+            attached = node.get("attached_node") or (upstream[0] if len(upstream) == 1 else meta)
+            tests.setdefault(attached, []).append(uid)
+    return specs, tests
+
+
+SPECS, TESTS = _graph()
+CHECK = "dbt_tests"
+
+
+@dg.multi_asset(
+    name="dbt_models", specs=list(SPECS.values()), can_subset=False,
+    check_specs=[dg.AssetCheckSpec(CHECK, asset=SPECS[uid].key, blocking=True,
+                                   description=f"{len(ids)} dbt tests: "
+                                   + ", ".join(sorted(i.split(".")[2] for i in ids)))
+                 for uid, ids in TESTS.items()])
+def dbt_models(context: dg.AssetExecutionContext, refresh_run: RefreshRun):
+    """`dbt build` into the scratch file. One Dagster check per model sums up the dbt tests that
+    guard it (the tests are named in its metadata): one event per model instead of three per test
+    keeps the run's record in the instance cheap."""
+    require_whole_refresh(context)
+    build = refresh_run.state.settings.build_path
+    # Unit tests check the SQL on fixed inputs, not the page: they run in `make test`, not in
+    # every refresh.
+    results = dbt_build.invoke(["build", "--exclude-resource-type", "unit_test"], build).result
+    by_id = {r.node.unique_id: r for r in results.results}
+    errors = [f"{r.node.resource_type} {r.node.name}: {_one_line(r.message)}"
+              for r in results.results if str(r.status) in ("error", "runtime error")]
     if errors:  # broken SQL is our bug, not a bad page: "failed", not "rejected"
         raise dbt_build.DbtFailed("dbt error in " + "; ".join(errors[:3]))
+    con = duckdb.connect(str(build), read_only=True)
+    try:
+        for r in results.results:  # completion order is dependency order, as Dagster requires
+            if r.node.unique_id in SPECS and str(r.status) == "success":
+                yield dg.MaterializeResult(asset_key=SPECS[r.node.unique_id].key,
+                                           metadata=row_metadata(con, r.node))
+    finally:
+        con.close()
+    failed: list[tuple[str, str]] = []
+    for uid, ids in TESTS.items():
+        ran = [by_id[i] for i in ids if i in by_id]
+        failing = sorted((r.node.name, f"{r.failures or 0} failing rows") for r in ran
+                         if str(r.status) == "fail")
+        failed += failing
+        yield dg.AssetCheckResult(
+            asset_key=SPECS[uid].key, check_name=CHECK, passed=not failing,
+            metadata={"tests": len(ran), "failing": ", ".join(n for n, _ in failing) or None,
+                      "failing_rows": sum(r.failures or 0 for r in ran if str(r.status) == "fail")})
     if failed:  # sorted: dbt's threads finish in any order, the named check must not vary
         raise CheckFailed(sorted(failed))
 
@@ -104,8 +120,3 @@ def row_metadata(con, node) -> dict:
         if len(versions) == 1:
             meta["page_version"] = versions[0][0]
     return meta
-
-
-@functools.cache
-def manifest_json() -> dict:
-    return json.loads(dbt_build.MANIFEST_PATH.read_text())

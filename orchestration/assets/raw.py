@@ -1,6 +1,10 @@
-"""The raw assets: the changed page parsed into raw.* tables of a fresh scratch copy of the
-warehouse (one batch per version), plus the fetch log with this fetch as the newest publication."""
+"""The raw assets, the refresh's first step: the changed page parsed into raw.* tables of a fresh
+scratch copy of the warehouse (one batch per version), plus the fetch log with this fetch as the
+newest publication. A run started without a checked page (the schedule, the UI) checks it here,
+through the same `decide()` as `kfor refresh`; an unchanged page ends the run without a build. In
+replay mode the scratch file starts empty and takes every published version in the archive."""
 
+import html
 
 import dagster as dg
 import duckdb
@@ -10,42 +14,101 @@ from ..archive import Archive
 from ..parsing import parse_page
 from ..paths import RAW_SCHEMA
 from ..publish import start_build
-from ..refresh import write_pending
-from ..resources import RefreshLock
-from .page import PAGE_KEY
-
-RAW_KEYS = {table: dg.AssetKey([RAW_SCHEMA, table]) for table in raw_tables.TABLES}
+from ..refresh import RefreshError, decide
+from ..resources import PageSource, RefreshRun
+from .page import PAGE, RAW_KEYS
+from .scope import require_whole_refresh
 
 
 @dg.multi_asset(
-    specs=[dg.AssetSpec(key, group_name="raw", deps=[PAGE_KEY], skippable=True,
+    specs=[dg.AssetSpec(key, group_name="raw", deps=[PAGE], skippable=True,
                         description=f"raw.{table}: the page as parsed, one batch per version")
            for table, key in RAW_KEYS.items()],
-    ins={"page": dg.AssetIn(PAGE_KEY)}, pool="kfor_warehouse", can_subset=False,
+    can_subset=False,
 )
-def raw(context: dg.AssetExecutionContext, page: dict, refresh_lock: RefreshLock):
-    if not page["changed"]:
-        context.log.info("page unchanged: nothing to build")
-        return
-    record = dict(page["record"], outcome="published")
-    archive = Archive()
+def raw(context: dg.AssetExecutionContext, refresh_run: RefreshRun, page_source: PageSource):
+    require_whole_refresh(context)
+    state = refresh_run.state
+    settings, archive = state.settings, Archive(state.settings.raw_dir)
+    if refresh_run.mode == "replay":
+        counts = load_replay(settings, archive, context.log.info)
+        version = None
+    else:
+        if state.record is None:  # started by the schedule or the UI: check the page here
+            try:
+                check = decide(settings, context.instance, fetcher=page_source.fetch,
+                               log_event=context.log_event)
+            except RefreshError as e:  # concluded by decide(); the run fails naming it
+                raise dg.Failure(f"{e.outcome}", metadata={"cause": e.cause}) from None
+            for warning in check.warnings:
+                context.log.warning(warning)
+            if not check.changed:
+                state.unchanged(check.record)
+                context.log.info("page unchanged: nothing to build")
+                return
+            state.record = check.record
+        counts, version = load_changed(settings, archive, state.record)
+    for table, key in RAW_KEYS.items():
+        metadata = {"rows_added": counts["added"].get(table, 0), "row_count": counts["total"][table]}
+        if version:
+            metadata["page_version"] = version.content_sha256
+        if table == "commander" and version:
+            metadata["preview"] = dg.MetadataValue.md(commander_preview(version))
+        yield dg.MaterializeResult(asset_key=key, metadata=metadata)
+
+
+def load_changed(settings, archive: Archive, record: dict):
+    """The scratch copy of the published file with this version's batch and the fetch log."""
     parsed = parse_page(archive.load(record["body_sha256"]), record.get("content_type"))
-    build = start_build()
-    write_pending(page["record"])
+    build = start_build(settings)
     con = duckdb.connect(str(build))
     try:
-        counts = raw_tables.load_page(con, parsed, record["body_sha256"])
-        counts["fetch_log"] = raw_tables.load_fetch_log(con, [*archive.records(), record])
-        totals = {t: con.execute(f"SELECT count(*) FROM {RAW_SCHEMA}.{t}").fetchone()[0]
-                  for t in RAW_KEYS}
+        added = raw_tables.load_page(con, parsed, record["body_sha256"])
+        added["fetch_log"] = raw_tables.load_fetch_log(
+            con, [*archive.records(), {**record, "outcome": "published"}])
+        return {"added": added, "total": totals(con)}, parsed
     finally:
         con.close()
-    preview = "\n".join(f"| {c.ordinal} | {c.rank} {c.full_name} | {c.nation_code} | "
-                        f"{c.start_text} | {c.end_text or 'present'} |" for c in parsed.commanders)
-    for table, key in RAW_KEYS.items():
-        metadata = {"rows_added": counts.get(table, 0), "row_count": totals[table],
-                    "page_version": parsed.content_sha256}
-        if table == "commander":
-            metadata["preview"] = dg.MetadataValue.md(
-                "| # | commander | nation | from | to |\n|---|---|---|---|---|\n" + preview)
-        yield dg.MaterializeResult(asset_key=key, metadata=metadata)
+
+
+def load_replay(settings, archive: Archive, progress) -> dict:
+    """An empty scratch file with every published version's batch and the whole fetch log."""
+    records = list(archive.records())
+    published = [r for r in records if r.get("outcome") == "published"]
+    if not published:
+        raise dg.Failure(f"nothing to replay: the fetch log in {archive.root} records no "
+                         "published version")
+    build = start_build(settings, empty=True)
+    con = duckdb.connect(str(build))
+    rekeyed: dict[str, str] = {}
+    try:
+        raw_tables.ensure_schema(con)
+        for i, record in enumerate(published, start=1):
+            page = parse_page(archive.load(record["body_sha256"]), record.get("content_type"))
+            if page.content_sha256 != record["content_sha256"]:
+                rekeyed[record["content_sha256"]] = page.content_sha256  # a newer parser
+            raw_tables.load_page(con, page, record["body_sha256"])
+            if i % 25 == 0 or i == len(published):
+                progress(f"parsed {i}/{len(published)} published versions")
+        n = raw_tables.load_fetch_log(con, [
+            {**r, "content_sha256": rekeyed.get(r.get("content_sha256"), r.get("content_sha256"))}
+            for r in records])
+        return {"added": {"fetch_log": n}, "total": totals(con)}
+    finally:
+        con.close()
+
+
+def totals(con) -> dict[str, int]:
+    return {t: con.execute(f"SELECT count(*) FROM {RAW_SCHEMA}.{t}").fetchone()[0]
+            for t in RAW_KEYS}
+
+
+def commander_preview(parsed) -> str:
+    """The commanders list as a markdown table; page text is escaped (it is not our markup)."""
+    def cell(text) -> str:
+        return html.escape(str(text or ""), quote=False).replace("|", "\\|")
+
+    rows = "\n".join(f"| {c.ordinal} | {cell(c.rank)} {cell(c.full_name)} | {cell(c.nation_code)} "
+                     f"| {cell(c.start_text)} | {cell(c.end_text) or 'present'} |"
+                     for c in parsed.commanders)
+    return "| # | commander | nation | from | to |\n|---|---|---|---|---|\n" + rows

@@ -29,9 +29,7 @@ def compiled_analyses(tmp_path_factory) -> dict[str, str]:
     from orchestration import dbt_build
 
     build = tmp_path_factory.mktemp("analyses") / "kfor.duckdb"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("KFOR_BUILD_DB", str(build))
-        result = dbt_build.invoke(["compile", "--select", "path:analyses"])
+    result = dbt_build.invoke(["compile", "--select", "path:analyses"], build, write_json=True)
     assert result.success, result
     names = sorted(p.stem for p in ANALYSES.glob("*.sql"))
     compiled = {n: (COMPILED / f"{n}.sql").read_text(encoding="utf-8") for n in names}

@@ -38,7 +38,7 @@ def v1_template(tmp_path_factory) -> Path:
     """warehouse/ and raw/ with v1 published by `kfor refresh --source http://127.0.0.1:.../`."""
     root = tmp_path_factory.mktemp("v1-published")
     env = {"KFOR_WAREHOUSE": str(root / "warehouse" / "kfor.duckdb"),
-           "KFOR_RAW_DIR": str(root / "raw")}
+           "KFOR_RAW_DIR": str(root / "raw"), "DAGSTER_HOME": str(root / "dagster_home")}
     with PageServer() as s:
         url = s.route("/topics_48818.htm", body=pages.v1(), headers={"Content-Type": HTML})
         out = kfor("refresh", "--source", url, env=env)

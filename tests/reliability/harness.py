@@ -38,14 +38,14 @@ def log_records(raw_dir: Path) -> list[dict]:
 
 
 def leftovers(warehouse_path: Path, raw_dir: Path) -> list[str]:
-    """Half-written files: scratch databases, WALs and pending records in warehouse/.build, a WAL
-    beside the published file, an unfinished Parquet export, temporary files of the archive's
+    """Half-written files: scratch databases and WALs in warehouse/.build, a WAL beside the
+    published file, an unfinished Parquet export, temporary files of the archive's
     write-and-rename."""
     build = warehouse_path.parent / ".build"
     found = []
     if build.exists():
-        found += [p.name for p in build.iterdir()
-                  if p.suffix in (".duckdb", ".wal", ".tmp") or p.name == "pending_fetch.json"]
+        found += [str(p.relative_to(build)) for p in build.rglob("*")
+                  if p.suffix in (".duckdb", ".wal", ".tmp")]
     if (warehouse_path.parent / (warehouse_path.name + ".wal")).exists():
         found.append(warehouse_path.name + ".wal")
     parquet = warehouse_path.parent / "parquet"  # the post-publish Parquet export
@@ -80,8 +80,8 @@ def assert_refused(proc: subprocess.CompletedProcess, warehouse_path: Path, raw_
 
 
 def copy_tree(src: Path, dst: Path) -> None:
-    """Copy a published warehouse/ and raw/ pair into a test's own folders."""
-    for name in ("warehouse", "raw"):
+    """Copy a published warehouse/, raw/ and Dagster instance into a test's own folders."""
+    for name in ("warehouse", "raw", "dagster_home"):
         if (dst / name).exists():
             shutil.rmtree(dst / name)
         shutil.copytree(src / name, dst / name, symlinks=True)

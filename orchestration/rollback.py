@@ -1,0 +1,58 @@
+"""Rollback: re-publish a file the last publishes replaced (kept under history/) by the same
+atomic rename, log it as a publication (source "rollback") so history and a later replay agree,
+and record it in the Dagster instance as a materialization of `warehouse`. No dbt build runs:
+the kept file was built and audited when it was first published."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from .instance import get_instance, report_rollback
+from .lock import refresh_lock
+from .outcome import conclude
+from .publish import history, publish, read_meta, seal
+from .refresh import RefreshError, new_record, recover
+from .settings import Settings
+
+
+def rollback(settings: Settings, to: str | None = None, wait: float = 0.0) -> dict:
+    """Re-publish a kept file: by default the newest one holding another page version than the
+    published file (the previous version). The file it replaces is kept in turn, so a second
+    rollback undoes the first."""
+    instance = get_instance(settings)
+    with refresh_lock(settings.lock_path, wait=wait):
+        recover(settings, instance)
+        kept = history(settings)
+        before = read_meta(settings.warehouse) or {}
+        if to:
+            source = Path(to).resolve()
+            if source not in [k.resolve() for k in kept]:
+                raise RefreshError("failed: not a kept file", f"{to} is not under history/")
+        else:
+            older = [k for k in reversed(kept)
+                     if (read_meta(k) or {}).get("content_sha256") != before.get("content_sha256")]
+            if not older:
+                raise RefreshError("failed: nothing to roll back to",
+                                   "no kept file under history/ holds another page version")
+            source = older[0]
+        build = settings.build_path
+        build.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, build)
+        seal(build)
+        publish(settings, build, keep=settings.keep + 1)  # the source entry goes next
+        source.unlink()
+        meta = read_meta(settings.warehouse) or {}
+        record = new_record(str(source), source="rollback")
+        record.update(body_sha256=meta.get("body_sha256"), content_sha256=meta.get("content_sha256"),
+                      etag=meta.get("etag"), last_modified=meta.get("last_modified"))
+        message = (f"rollback from {before.get('content_sha256', '?')[:12]} to "
+                   f"{meta.get('content_sha256', '?')[:12]} ({source.name})")
+        conclude(settings, record, "published", message)
+        report_rollback(instance, {"rollback": message, "page_version": meta.get("content_sha256"),
+                                   "fetch_id": record["fetch_id"]})
+    from .export import after_publish
+
+    after_publish(settings.warehouse, meta.get("content_sha256"))
+    return {"from": before.get("content_sha256"), "to": meta.get("content_sha256"),
+            "file": source.name}
