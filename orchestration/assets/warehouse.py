@@ -1,6 +1,7 @@
 """The publish asset: once dbt built every model into the scratch file and every blocking check
 passed, seal the scratch file (CHECKPOINT, no .wal, fsync) and replace the published warehouse by
-one atomic rename; then derive the Parquet copy (plots are rendered on request: `kfor plot`). The run's resource concludes it."""
+one atomic rename; then derive the Parquet copy (plots are rendered on request, `kfor plot`).
+The run's resource concludes it."""
 
 import dagster as dg
 import duckdb

@@ -7,9 +7,8 @@ import json
 
 import dagster as dg
 import pytest
-from support import pages
-
 from orchestration.sensors import report_failed_run
+from support import pages
 
 from .bad_pages import commanders_missing, zero_troops
 from .faults import WebhookReceiver
