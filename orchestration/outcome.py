@@ -16,19 +16,20 @@ log = logging.getLogger("kfor")
 SUCCESS = ("published", "unchanged")
 
 
-def conclude(settings: Settings, record: dict, outcome: str, message: str | None = None) -> dict:
+def conclude(settings: Settings, record: dict, outcome: str, message: str | None = None,
+             run_id: str | None = None) -> dict:
     """Log the fetch with its outcome and alert when it did not succeed; returns the record."""
     record = {**record, "outcome": outcome, "message": message or record.get("message")}
     Archive(settings.raw_dir).append(record)
     if outcome not in SUCCESS:
-        send_alert(settings, alert_payload(settings, record))
+        send_alert(settings, alert_payload(settings, record, run_id))
     return record
 
 
-def alert_payload(settings: Settings, record: dict) -> dict:
+def alert_payload(settings: Settings, record: dict, run_id: str | None = None) -> dict:
     outcome = record["outcome"]
     return {"event": "refresh_rejected" if outcome.startswith("rejected") else "refresh_failed",
-            "outcome": outcome, "message": record.get("message") or outcome,
+            "run_id": run_id, "outcome": outcome, "message": record.get("message") or outcome,
             "url": record.get("url"), "fetch_id": record.get("fetch_id"),
             "fetched_at": record.get("fetched_at"), "warehouse": str(settings.warehouse)}
 

@@ -105,4 +105,4 @@ class RefreshRun(dg.ConfigurableResource):
         if state.outcome and instance and run_id:
             tag_run(instance, run_id, {OUTCOME_TAG: state.outcome})
         if state.record is not None:
-            conclude(state.settings, state.record, state.outcome, state.message)
+            conclude(state.settings, state.record, state.outcome, state.message, run_id=run_id)
