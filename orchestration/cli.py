@@ -61,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", required=True, metavar="DIR", help="folder to write the PNGs into")
     p.set_defaults(run=plot)
     args = parser.parse_args(argv)
+    get_settings.cache_clear()  # one command, one reading of the settings (tests call main often)
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
     # On the handler, so libraries' own logger levels (Dagster's INFO) cannot bypass it.
     logging.getLogger().handlers[0].setLevel(logging.INFO if args.verbose else logging.WARNING)

@@ -213,6 +213,9 @@ def run_job(settings: Settings, instance, config: dict, fetch_id: str | None = N
             verbose: bool = False):
     """Execute the `refresh` job in this process on the persistent instance. Raises RefreshError
     with the outcome the run concluded when it did not succeed."""
+    from . import dbt_build
+
+    dbt_build.ensure_manifest()  # the definitions read it (a fresh checkout, a torn file)
     from .definitions import defs  # loads dagster-dbt and dbt: only for a build
 
     result = defs.resolve_job_def("refresh").execute_in_process(

@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import isolate
 from support import pages
 from support.http_server import PageServer
 from support.warehouse import query, table_checksums
@@ -28,8 +29,7 @@ def history(tmp_path_factory):
     root = tmp_path_factory.mktemp("history")
     steps = []
     with pytest.MonkeyPatch.context() as mp, PageServer() as server:
-        mp.setenv("KFOR_WAREHOUSE", str(root / "warehouse" / "kfor.duckdb"))
-        mp.setenv("KFOR_RAW_DIR", str(root / "raw"))
+        isolate(mp, root)
         url = server.url("/topics_48818.htm")
         for name in ("v1", "v2", "v2", "v3"):
             server.route("/topics_48818.htm", body=getattr(pages, name)())
@@ -107,16 +107,14 @@ def test_the_change_log_holds_every_difference(history):
 
 
 def test_replay_reproduces_the_refreshes_exactly(history, monkeypatch):
-    monkeypatch.setenv("KFOR_WAREHOUSE", str(history["warehouse"]))
-    monkeypatch.setenv("KFOR_RAW_DIR", str(history["raw"]))
+    isolate(monkeypatch, history["warehouse"].parent.parent)
     before = checksums(history["warehouse"], exclude={"meta": {"built_at"}})
     assert main(["replay"]) == 0
     assert checksums(history["warehouse"], exclude={"meta": {"built_at"}}) == before
 
 
 def test_rollback_republishes_the_previous_version_and_logs_it(history, monkeypatch, capsys):
-    monkeypatch.setenv("KFOR_WAREHOUSE", str(history["warehouse"]))
-    monkeypatch.setenv("KFOR_RAW_DIR", str(history["raw"]))
+    isolate(monkeypatch, history["warehouse"].parent.parent)
     v3 = query(history["warehouse"], "SELECT content_sha256 FROM marts.meta")[0][0]
     assert main(["rollback"]) == 0
     assert query(history["warehouse"], "SELECT page_last_updated::date FROM marts.meta") \

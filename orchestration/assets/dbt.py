@@ -17,14 +17,20 @@ from .scope import require_whole_refresh
 project = DbtProject(project_dir=DBT_PROJECT_DIR)
 
 
-class CheckFailed(RuntimeError):
-    """Blocking checks failed: the build is rejected. `checks` names them, `details` says how."""
+class CheckFailed(dg.Failure):
+    """Blocking checks failed: the build is rejected. `checks` names them; the run's failure
+    says "rejected: <check>" so the UI shows which."""
 
     def __init__(self, failures: list[tuple[str, str]]):
         self.checks = [name for name, _ in failures]
         more = f"; also failing: {', '.join(self.checks[1:4])}" if len(failures) > 1 else ""
         more += " ..." if len(failures) > 4 else ""
-        super().__init__(f"{failures[0][0]}: {failures[0][1]}{more}")
+        self.detail = f"{failures[0][0]}: {failures[0][1]}{more}"
+        super().__init__(description=f"rejected: {self.checks[0]} ({self.detail})",
+                         metadata={"failing_tests": ", ".join(self.checks)})
+
+    def __str__(self) -> str:
+        return self.detail
 
 
 class KforTranslator(DagsterDbtTranslator):

@@ -39,7 +39,8 @@ def raw(context: dg.AssetExecutionContext, refresh_run: RefreshRun, page_source:
                 check = decide(settings, context.instance, fetcher=page_source.fetch,
                                log_event=context.log_event)
             except RefreshError as e:  # concluded by decide(); the run fails naming it
-                raise dg.Failure(f"{e.outcome}", metadata={"cause": e.cause}) from None
+                state.outcome = e.outcome
+                raise dg.Failure(e.outcome, metadata={"cause": e.cause}) from None
             for warning in check.warnings:
                 context.log.warning(warning)
             if not check.changed:

@@ -270,11 +270,14 @@ def test_redirect_to_an_allowed_host_is_followed(server):
 
 
 def test_kfor_allowed_hosts_configures_the_default_policy(server, monkeypatch):
-    """The CLI fetches with the default policy: KFOR_ALLOWED_HOSTS must reach it."""
+    """A refresh fetches with the settings' policy: KFOR_ALLOWED_HOSTS must reach it."""
+    from orchestration import settings
+
     monkeypatch.setenv("KFOR_ALLOWED_HOSTS", "example.org, localhost")
+    settings.get.cache_clear()
     server.route("/p", handler=faults.redirect(other_host(server, "/elsewhere")))
     server.route("/elsewhere", body=V1)
-    assert fetch(server.url("/p")).body == V1
+    assert fetch(server.url("/p"), policy=settings.get().fetch_policy()).body == V1
 
 
 @pytest.mark.parametrize("target", ["file:///etc/passwd", "ftp://127.0.0.1/page.htm",
