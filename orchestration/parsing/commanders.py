@@ -1,6 +1,7 @@
 """The commanders list: a name line ("Lt. Gen. Sir Michael Jackson, UK A") and a date line
 ("09 Jun 1999 - 08 Oct 1999"), whether they come as paragraph pairs, <br> lines, table cells or
-one list item. Rank, nation and service are kept as written; dbt checks them against the seeds."""
+one list item (rule C1 of docs/rules.md). Rank, nation and service are kept as written; dbt checks
+them against the seeds."""
 
 from __future__ import annotations
 

@@ -5,7 +5,9 @@ dbt macro `period_bounds` turns into start, end and precision:
     "early 2002" / "mid 2002" / "late 2002" / "end of 2003" / "beginning of 2003"
     "autumn 2023"   "2016"   "today"
 
-Nothing here checks the calendar: "31 Feb 2020" stays "31 Feb 2020" and fails a dbt check."""
+Each keeps its precision (rule D2 of docs/rules.md); "by June 2003" is June 2003 (D4); a bare year
+counts only after a preposition, so "Resolution 1244 (1999)" is no date (D5). Nothing here checks
+the calendar: "31 Feb 2020" stays "31 Feb 2020" and fails a dbt check."""
 
 from __future__ import annotations
 
@@ -130,6 +132,7 @@ def _mention(kind: str, m: re.Match) -> DateMention:
 
 
 def relative_word(sentence: str) -> str | None:
+    """D1: the relative word that dates a sentence to the page's own date, if any."""
     m = _RELATIVE.search(sentence)
     return m.group(1).lower() if m else None
 

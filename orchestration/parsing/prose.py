@@ -1,5 +1,5 @@
-"""Strength figures and dated statements in the page's prose, by the rules of the golden file
-(tests/golden/nato-kosovo-2023-11-20.yml: D1-D5, T1-T6, E1-E2)."""
+"""Strength figures and dated statements in the page's prose, by the rules of docs/rules.md
+(dates D1-D5, troop levels T1-T5, events E1-E2; T6, E3 and E4 are applied in dbt)."""
 
 from __future__ import annotations
 
@@ -59,7 +59,8 @@ _EVENT_TYPES = [(name, re.compile(rx, re.I), words) for name, rx, words in EVENT
 
 def parse_prose(sections: Iterable[tuple[str, list[str]]]
                 ) -> tuple[list[TroopFigure], list[EventMention]]:
-    """sections: (heading path, paragraphs). Returns figures and dated statements in page order."""
+    """sections: (heading path, paragraphs). Returns figures and dated statements in page order;
+    E1: one statement per date expression."""
     figures: list[TroopFigure] = []
     events: list[EventMention] = []
     for path, paragraphs in sections:
@@ -126,12 +127,12 @@ def _figures(sentence, dates, named, fallback_force, section_date, path, count):
             continue
         noun = _NOUN_AFTER.match(after)
         target = (value >= 100 and _TARGET_BEFORE.search(near) and _STRENGTH.search(before))
-        if noun or target:
+        if noun or target:  # T1: a number of people, or the target of a troop level
             found.append((m, noun.group(0) if noun else ""))
     out = []
     for m, noun in found:
         period, rule = _figure_date(sentence, m, dates, section_date)
-        approx = _APPROX_BEFORE.search(sentence[max(0, m.start() - _NEAR):m.start()])
+        approx = _APPROX_BEFORE.search(sentence[max(0, m.start() - _NEAR):m.start()])  # T4
         out.append(TroopFigure(
             ordinal=count + len(out) + 1,
             force=_force_of(m.start(), named, fallback_force),
@@ -172,6 +173,7 @@ def _figure_date(sentence: str, m: re.Match, dates: list[DateMention],
 
 
 def _figure_type(sentence: str) -> str:
+    """T4: mandated maximum, authorised or reported."""
     if re.search(r"(?i)\bmandated?\b|\bmaximum\b", sentence):
         return "mandated_maximum"
     if re.search(r"(?i)\bauthori[sz]|\ballowing for\b|\ballowed\b", sentence):
@@ -180,6 +182,7 @@ def _figure_type(sentence: str) -> str:
 
 
 def _personnel(noun: str) -> str:
+    """T5: troops, active, reserve or staff."""
     noun = noun.lower()
     if "reservist" in noun:
         return "reserve"
