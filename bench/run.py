@@ -124,6 +124,7 @@ def bench_dbt_anchor(runs: int) -> dict:
     from orchestration import raw_tables
     from orchestration.archive import Archive, sha256
     from orchestration.parsing import parse_page
+    from orchestration.reference import load_reference
 
     root = fresh("anchor")
     v1 = page_file(root, "v1", pages.v1())
@@ -138,8 +139,9 @@ def bench_dbt_anchor(runs: int) -> dict:
     records = list(Archive(root / "raw").records()) + [{
         "fetch_id": "bench", "fetched_at": "2030-01-01T00:00:00.000000Z", "url": "bench",
         "source": "file", "body_sha256": sha256(body),
-        "content_sha256": parse_page(body).content_sha256, "outcome": "published"}]
-    raw_tables.load_page(con, parse_page(body), sha256(body))
+        "content_sha256": parse_page(body, None, load_reference()).content_sha256,
+        "outcome": "published"}]
+    raw_tables.load_page(con, parse_page(body, None, load_reference()), sha256(body))
     raw_tables.load_fetch_log(con, records)
     con.close()
     project = ROOT / "dbt_project"
@@ -155,9 +157,11 @@ def bench_parse(repeat: int) -> dict:
     from bs4 import BeautifulSoup
 
     from orchestration.parsing import parse_page
+    from orchestration.reference import load_reference
 
     html = pages.v1()
-    parse_page(html)
+    reference = load_reference()
+    parse_page(html, None, reference)
     BeautifulSoup(html, "lxml")  # both warm
 
     def median_of(fn) -> float:
@@ -168,7 +172,7 @@ def bench_parse(repeat: int) -> dict:
             samples.append(time.perf_counter() - t)
         return statistics.median(samples)
 
-    return {"parse_extract_s": median_of(lambda: parse_page(html)),
+    return {"parse_extract_s": median_of(lambda: parse_page(html, None, reference)),
             "bs4_lxml_s": median_of(lambda: BeautifulSoup(html, "lxml"))}
 
 
@@ -176,6 +180,7 @@ def seed_archive(root: Path, n: int) -> None:
     """An archive and fetch log holding n published synthetic versions (what n refreshes leave)."""
     from orchestration.archive import Archive
     from orchestration.parsing import parse_page
+    from orchestration.reference import load_reference
 
     archive = Archive(root / "raw")
     for i in range(1, n + 1):
@@ -185,7 +190,8 @@ def seed_archive(root: Path, n: int) -> None:
                         "fetched_at": fetched_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
                         "url": "synthetic", "source": "file", "status": None,
                         "body_sha256": archive.store(body),
-                        "content_sha256": parse_page(body).content_sha256, "bytes": len(body),
+                        "content_sha256": parse_page(body, None, load_reference()).content_sha256,
+                        "bytes": len(body),
                         "outcome": "published"})
 
 

@@ -28,6 +28,7 @@ from .publish import (
     seal,
     start_build,
 )
+from .reference import load_reference
 from .refresh import RefreshError, finish, new_record
 
 
@@ -47,7 +48,8 @@ def replay(archive: Archive | None = None, progress=print) -> dict:
     try:
         raw_tables.ensure_schema(con)
         for i, record in enumerate(published, start=1):
-            page = parse_page(archive.load(record["body_sha256"]), record.get("content_type"))
+            page = parse_page(archive.load(record["body_sha256"]), record.get("content_type"),
+                              load_reference())
             if page.content_sha256 != record["content_sha256"]:
                 rekeyed[record["content_sha256"]] = page.content_sha256  # a newer parser
             raw_tables.load_page(con, page, record["body_sha256"])

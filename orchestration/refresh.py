@@ -26,6 +26,7 @@ from .publish import (
     seal,
     start_build,
 )
+from .reference import load_reference
 
 log = logging.getLogger("kfor")
 PENDING_NAME = "pending_fetch.json"
@@ -102,7 +103,7 @@ def check_page(url: str | None = None, published: Path | None = None,
         record["content_sha256"] = meta["content_sha256"]
         return PageCheck(record, changed=False, warnings=warnings)
     try:
-        page = parse_page(result.body, result.content_type)
+        page = parse_page(result.body, result.content_type, load_reference())
     except ParseError as e:
         finish(archive, record, f"rejected: parse:{e.check}", e.message)
         raise RefreshError(record["outcome"], e.message, record) from None

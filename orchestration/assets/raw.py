@@ -10,6 +10,7 @@ from ..archive import Archive
 from ..parsing import parse_page
 from ..paths import RAW_SCHEMA
 from ..publish import start_build
+from ..reference import load_reference
 from ..refresh import write_pending
 from ..resources import RefreshLock
 from .page import PAGE_KEY
@@ -29,7 +30,7 @@ def raw(context: dg.AssetExecutionContext, page: dict, refresh_lock: RefreshLock
         return
     record = dict(page["record"], outcome="published")
     archive = Archive()
-    parsed = parse_page(archive.load(record["body_sha256"]), record.get("content_type"))
+    parsed = parse_page(archive.load(record["body_sha256"]), record.get("content_type"), load_reference())
     build = start_build()
     write_pending(page["record"])
     con = duckdb.connect(str(build))

@@ -5,12 +5,11 @@ them against the seeds."""
 
 from __future__ import annotations
 
-import functools
 import re
 
 from .dates import PRESENT, list_date, list_range
 from .records import Commander, ParseError
-from .text import ranks
+from .reference import Reference, rank_pattern
 
 _NAME = re.compile(
     r"^(?P<who>[^,()\d]+?)\s*[,(]\s*(?P<nation>[A-Z]{2})[\s/-]*(?P<service>[A-Z]{1,2})\b\s*\)?"
@@ -18,19 +17,19 @@ _NAME = re.compile(
 _HONORIFICS = ("Sir", "Dame")
 
 
-def parse_commanders(lines: list[str], section: str) -> list[Commander]:
+def parse_commanders(lines: list[str], section: str, reference: Reference) -> list[Commander]:
     """Commanders in list order. Raises ParseError when a name has no dates, dates have no name,
     or the list yields nothing."""
     found: list[Commander] = []
     pending: dict | None = None
 
     def finish(p: dict) -> None:
-        found.append(_commander(len(found) + 1, p, section))
+        found.append(_commander(len(found) + 1, p, section, reference))
 
     for i, line in enumerate(lines):
         name = _NAME.match(line)
         # A name line names someone: not a date, not a bare rank ("Maj. Gen., UK A").
-        if name and not list_date(name.group("who")) and split_name(name.group("who"))[2]:
+        if name and not list_date(name.group("who")) and split_name(name.group("who"), reference)[2]:
             if pending:
                 raise ParseError("commander_without_dates",
                                  f"no dates follow the commander line {pending['lines'][0]!r}")
@@ -74,9 +73,9 @@ def _present(line: str):
     return (None, None, True) if PRESENT.match(line.strip(" .")) else None
 
 
-def _commander(ordinal: int, p: dict, section: str) -> Commander:
+def _commander(ordinal: int, p: dict, section: str, reference: Reference) -> Commander:
     m = p["m"]
-    rank, honorific, name = split_name(m.group("who"))
+    rank, honorific, name = split_name(m.group("who"), reference)
     return Commander(
         ordinal=ordinal, rank=rank, honorific=honorific, full_name=name,
         nation_code=m.group("nation"), service_code=m.group("service"),
@@ -84,11 +83,11 @@ def _commander(ordinal: int, p: dict, section: str) -> Commander:
         source_text=" | ".join(p["lines"]))
 
 
-def split_name(who: str) -> tuple[str | None, str | None, str]:
+def split_name(who: str, reference: Reference) -> tuple[str | None, str | None, str]:
     """"Lt. Gen. Sir Michael Jackson" -> ("Lt. Gen.", "Sir", "Michael Jackson")."""
     who = re.sub(r"\.(?=[A-Za-z])", ". ", who.strip())  # "Lt.Gen." -> "Lt. Gen."
     rank = None
-    spellings, pattern = _rank_pattern()
+    spellings, pattern = rank_pattern(reference.ranks)
     m = pattern.match(who)
     if m:
         rank, who = spellings[m.group(1).lower()], who[m.end():].strip()
@@ -97,11 +96,3 @@ def split_name(who: str) -> tuple[str | None, str | None, str]:
     if first in _HONORIFICS and rest:
         honorific, who = first, rest
     return rank, honorific, who
-
-
-@functools.cache
-def _rank_pattern() -> tuple[dict[str, str], re.Pattern]:
-    """Every rank spelling of the seed, longest first, as one case-insensitive pattern."""
-    spellings = {spelling.lower(): abbreviation for spelling, abbreviation in ranks()}
-    alternatives = "|".join(re.escape(spelling) for spelling, _ in ranks())
-    return spellings, re.compile(rf"(?i)({alternatives})(?=\s|$)")

@@ -1,4 +1,5 @@
-"""parse_page: the page's bytes in, typed records out. A pure function: no I/O, no clock."""
+"""parse_page: the page's bytes in, typed records out. A pure function of the bytes, the content
+type and the reference data passed in: no I/O, no clock."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from .dates import MON, month_abbr
 from .document import Block, article_root, blocks, clean, decode, parse_tree
 from .prose import parse_prose
 from .records import ParsedPage, ParseError, Section
+from .reference import Reference
 
 _LAST_UPDATED = re.compile(
     rf"(?i)last\s+updated\s*:?\s*(?P<d>\d{{1,2}})\s+(?P<mon>(?-i:{MON}))\s*,?\s*(?P<y>\d{{4}})"
@@ -18,7 +20,7 @@ _COMMANDERS_HEADING = re.compile(r"(?i)\bcommanders\b|\bcommanders? of kfor\b|\b
 _TITLE_PREFIX = re.compile(r"^(?:NATO\s*[-:|\u2013]\s*)?(?:Topic\s*:\s*)?")
 
 
-def parse_page(body: bytes, content_type: str | None = None) -> ParsedPage:
+def parse_page(body: bytes, content_type: str | None, reference: Reference) -> ParsedPage:
     """Parse one version of the page. Raises ParseError (with a named check) when the body is not
     the page or a required part is missing; never returns an empty success."""
     doc = parse_tree(decode(body, content_type))
@@ -47,7 +49,7 @@ def parse_page(body: bytes, content_type: str | None = None) -> ParsedPage:
     commanders = []
     for section, section_blocks in commander_sections:
         lines = [line for b in section_blocks for line in b.lines]
-        commanders.extend(parse_commanders(lines, section.heading_path))
+        commanders.extend(parse_commanders(lines, section.heading_path, reference))
     commanders = [c.__class__(**{**c.__dict__, "ordinal": i})
                   for i, c in enumerate(commanders, start=1)]
 

@@ -313,5 +313,6 @@ if __name__ == "__main__":
         raise SystemExit("usage: generated.py --write")
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for support
     from orchestration.parsing import parse_page
+    from orchestration.reference import load_reference
 
-    write(parse_page)
+    write(lambda body, content_type: parse_page(body, content_type, load_reference()))

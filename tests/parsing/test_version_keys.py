@@ -10,6 +10,9 @@ from variants import CONTENT_TYPE, VARIANTS
 
 from orchestration import paths
 from orchestration.parsing import parse_page
+from orchestration.reference import load_reference
+
+REFERENCE = load_reference()
 
 SNAPSHOT_KEY = "4d7556e21a20aa2f92e52c2ce7538945c2586fee014e00f5d661198ef49f4108"
 
@@ -95,17 +98,17 @@ def test_every_bundled_page_is_pinned() -> None:
 
 @pytest.mark.parametrize("path", _BUNDLED, ids=lambda p: p.name)
 def test_bundled_page_keeps_its_version_key(path) -> None:
-    assert parse_page(path.read_bytes(), None).content_sha256 == BUNDLED[path.name]
+    assert parse_page(path.read_bytes(), None, REFERENCE).content_sha256 == BUNDLED[path.name]
 
 
 @pytest.mark.parametrize("name", VERSIONS)
 def test_fixture_version_keeps_its_version_key(name: str) -> None:
     body, content_type = _VERSIONS[name]
-    assert parse_page(body(), content_type).content_sha256 == VERSIONS[name]
+    assert parse_page(body(), content_type, REFERENCE).content_sha256 == VERSIONS[name]
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: v.name)
 def test_variant_keeps_its_version_key(variant) -> None:
     assert variant.name in VARIANT_KEYS, "a new variant: pin its version key"
-    page = parse_page(variant.body(), variant.content_type)
+    page = parse_page(variant.body(), variant.content_type, REFERENCE)
     assert page.content_sha256 == VARIANT_KEYS[variant.name]
