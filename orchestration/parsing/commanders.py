@@ -9,12 +9,13 @@ import re
 
 from .dates import PRESENT, list_date, list_range
 from .records import Commander, ParseError
-from .reference import Reference, rank_pattern
+from .reference import Reference
 
 _NAME = re.compile(
     r"^(?P<who>[^,()\d]+?)\s*[,(]\s*(?P<nation>[A-Z]{2})[\s/-]*(?P<service>[A-Z]{1,2})\b\s*\)?"
     r"(?:\s*[,:;|\u2013\u2014-]?\s*(?P<rest>\S.*))?$")
 _HONORIFICS = ("Sir", "Dame")
+_DOT_BEFORE_LETTER = re.compile(r"\.(?=[A-Za-z])")
 
 
 def parse_commanders(lines: list[str], section: str, reference: Reference) -> list[Commander]:
@@ -85,9 +86,9 @@ def _commander(ordinal: int, p: dict, section: str, reference: Reference) -> Com
 
 def split_name(who: str, reference: Reference) -> tuple[str | None, str | None, str]:
     """"Lt. Gen. Sir Michael Jackson" -> ("Lt. Gen.", "Sir", "Michael Jackson")."""
-    who = re.sub(r"\.(?=[A-Za-z])", ". ", who.strip())  # "Lt.Gen." -> "Lt. Gen."
+    who = _DOT_BEFORE_LETTER.sub(". ", who.strip())  # "Lt.Gen." -> "Lt. Gen."
     rank = None
-    spellings, pattern = rank_pattern(reference.ranks)
+    spellings, pattern = reference.rank_pattern
     m = pattern.match(who)
     if m:
         rank, who = spellings[m.group(1).lower()], who[m.end():].strip()

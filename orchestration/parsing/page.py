@@ -8,7 +8,19 @@ import re
 
 from .commanders import parse_commanders
 from .dates import MON, month_abbr
-from .document import Block, article_root, blocks, clean, decode, parse_tree
+from .document import (
+    Block,
+    Landmarks,
+    article_root,
+    blocks,
+    body_of,
+    clean,
+    decode,
+    landmarks,
+    parse_tree,
+    root_element,
+    text_of,
+)
 from .prose import parse_prose
 from .records import ParsedPage, ParseError, Section
 from .reference import Reference
@@ -23,12 +35,14 @@ _TITLE_PREFIX = re.compile(r"^(?:NATO\s*[-:|\u2013]\s*)?(?:Topic\s*:\s*)?")
 def parse_page(body: bytes, content_type: str | None, reference: Reference) -> ParsedPage:
     """Parse one version of the page. Raises ParseError (with a named check) when the body is not
     the page or a required part is missing; never returns an empty success."""
-    doc = parse_tree(decode(body, content_type))
-    title = _title(doc)
-    root = article_root(doc)
+    soup = parse_tree(decode(body, content_type))
+    doc = root_element(soup)
+    marks = landmarks(soup)
+    title = _title(marks)
+    root = article_root(doc, marks)
     content = blocks(root)
     last_updated, content = _last_updated(content)
-    if last_updated is None and root is not doc.find("body"):
+    if last_updated is None and root is not body_of(doc):
         # some templates put the date line in a header outside the article element
         last_updated, _ = _last_updated(blocks(doc))
     # One line per text line, not per block: <br> lines, table cells and paragraph pairs that say
@@ -63,13 +77,12 @@ def parse_page(body: bytes, content_type: str | None, reference: Reference) -> P
         troop_figures=tuple(figures), events=tuple(events))
 
 
-def _title(doc) -> str:
-    for node in doc.xpath("//h1"):
-        text = clean(node.text_content())
+def _title(marks: Landmarks) -> str:
+    for node in marks.h1:
+        text = clean(text_of(node))
         if text:
             return text
-    titles = doc.xpath("//title")
-    text = _TITLE_PREFIX.sub("", clean(titles[0].text_content())) if titles else ""
+    text = _TITLE_PREFIX.sub("", clean(text_of(marks.title))) if marks.title else ""
     if not text:
         raise ParseError("title_missing", "the page has neither an <h1> nor a <title>")
     return text

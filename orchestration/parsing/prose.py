@@ -12,8 +12,10 @@ from .text import forces, sentences
 
 _DIGIT = re.compile(r"\d")
 _NEAR = 40  # characters before a number that can hold "to well over", "Resolution", "a total of"
-# Starts with a digit (the engine jumps to digits); _figures rejects one glued to a word or number.
-_NUMBER = re.compile(r"(\d{1,3}(?:,\d{3})+|\d+)(?![\w-]|[,.]\d)")
+# "4,500" or "45": \d{1,3}(?:,\d{3})+ or \d+, written with the first digit outside the alternation
+# so the engine jumps from digit to digit (3x faster, the same matches); _figures rejects one glued
+# to a word or number.
+_NUMBER = re.compile(r"(\d(?:\d{0,2}(?:,\d{3})+|\d*))(?![\w-]|[,.]\d)")
 _GLUED = frozenset(",.-/")
 _NOT_A_COUNT = re.compile(r"(?i)\b(?:resolution|unscr\)?|gate|chapter|article|no\.?|phase|"
                           r"paragraph|covid)\s*$")
@@ -30,6 +32,8 @@ _STRENGTH = re.compile(r"(?i)\b(?:troops?|troop levels?|forces?|strength|personn
 _PRESENT = re.compile(r"(?i)\b(?:is|are|has|have|consists|comprises|remains|stands|numbers)\b")
 _PAST = re.compile(r"(?i)\b(?:was|were|had|been)\b")
 _CLAUSE = re.compile(r"[;:]|,\s+(?:and|then|but|while|whereas)\s+")
+_MANDATED = re.compile(r"(?i)\bmandated?\b|\bmaximum\b")
+_AUTHORISED = re.compile(r"(?i)\bauthori[sz]|\ballowing for\b|\ballowed\b")
 
 # E2: the clause around a date decides the event's type; first match wins. Each type has the
 # pattern that decides and the lowercase fragments one of which it needs (a fast pre-check).
@@ -69,7 +73,14 @@ def parse_prose(sections: Iterable[tuple[str, list[str]]]
         for paragraph in paragraphs:
             paragraph_year: str | None = None  # D3
             paragraph_force: str | None = None
+            # Every date and every figure has a digit: a paragraph without one only names forces.
+            digits = _DIGIT.search(paragraph) is not None
             for _, sentence in sentences(paragraph):
+                if not digits:
+                    named = forces(sentence)
+                    if named:
+                        paragraph_force = section_force = named[-1][1]
+                    continue
                 dates = []
                 for d in find_dates(sentence):
                     if d.year is None:
@@ -174,9 +185,9 @@ def _figure_date(sentence: str, m: re.Match, dates: list[DateMention],
 
 def _figure_type(sentence: str) -> str:
     """T4: mandated maximum, authorised or reported."""
-    if re.search(r"(?i)\bmandated?\b|\bmaximum\b", sentence):
+    if _MANDATED.search(sentence):
         return "mandated_maximum"
-    if re.search(r"(?i)\bauthori[sz]|\ballowing for\b|\ballowed\b", sentence):
+    if _AUTHORISED.search(sentence):
         return "authorised"
     return "reported"
 

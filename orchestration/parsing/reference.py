@@ -25,11 +25,10 @@ class Reference:
             pairs.setdefault(r["rank_name"], r["rank_abbreviation"])
         return cls(ranks=tuple(sorted(pairs.items(), key=lambda p: len(p[0]), reverse=True)))
 
-
-@functools.cache
-def rank_pattern(ranks: tuple[tuple[str, str], ...]) -> tuple[dict[str, str], re.Pattern]:
-    """Every rank spelling, longest first, as one case-insensitive pattern; and the abbreviation
-    of each spelling (lower case)."""
-    spellings = {spelling.lower(): abbreviation for spelling, abbreviation in ranks}
-    alternatives = "|".join(re.escape(spelling) for spelling, _ in ranks) or "(?!)"  # no ranks
-    return spellings, re.compile(rf"(?i)({alternatives})(?=\s|$)")
+    @functools.cached_property
+    def rank_pattern(self) -> tuple[dict[str, str], re.Pattern]:
+        """Every rank spelling, longest first, as one case-insensitive pattern; and the
+        abbreviation of each spelling (lower case). Built once per Reference."""
+        spellings = {spelling.lower(): abbreviation for spelling, abbreviation in self.ranks}
+        alternatives = "|".join(re.escape(spelling) for spelling, _ in self.ranks) or "(?!)"
+        return spellings, re.compile(rf"(?i)({alternatives})(?=\s|$)")
