@@ -25,16 +25,18 @@ def parse_commanders(lines: list[str], section: str, reference: Reference) -> li
     pending: dict | None = None
 
     def finish(p: dict) -> None:
-        found.append(_commander(len(found) + 1, p, section, reference))
+        found.append(_commander(len(found) + 1, p, section))
 
     for i, line in enumerate(lines):
         name = _NAME.match(line)
         # A name line names someone: not a date, not a bare rank ("Maj. Gen., UK A").
-        if name and not list_date(name.group("who")) and split_name(name.group("who"), reference)[2]:
+        who = split_name(name.group("who"), reference) if name and not list_date(
+            name.group("who")) else None
+        if who and who[2]:
             if pending:
                 raise ParseError("commander_without_dates",
                                  f"no dates follow the commander line {pending['lines'][0]!r}")
-            pending = {"m": name, "lines": [line], "start": None, "end": None}
+            pending = {"m": name, "who": who, "lines": [line], "start": None, "end": None}
             rest = name.group("rest")
             if rest is None:
                 continue
@@ -74,9 +76,9 @@ def _present(line: str):
     return (None, None, True) if PRESENT.match(line.strip(" .")) else None
 
 
-def _commander(ordinal: int, p: dict, section: str, reference: Reference) -> Commander:
+def _commander(ordinal: int, p: dict, section: str) -> Commander:
     m = p["m"]
-    rank, honorific, name = split_name(m.group("who"), reference)
+    rank, honorific, name = p["who"]
     return Commander(
         ordinal=ordinal, rank=rank, honorific=honorific, full_name=name,
         nation_code=m.group("nation"), service_code=m.group("service"),

@@ -64,8 +64,9 @@ def parse_page(body: bytes, content_type: str | None, reference: Reference) -> P
     for section, section_blocks in commander_sections:
         lines = [line for b in section_blocks for line in b.lines]
         commanders.extend(parse_commanders(lines, section.heading_path, reference))
-    commanders = [c.__class__(**{**c.__dict__, "ordinal": i})
-                  for i, c in enumerate(commanders, start=1)]
+    if len(commander_sections) > 1:  # one numbering across the lists
+        commanders = [c.__class__(**{**c.__dict__, "ordinal": i})
+                      for i, c in enumerate(commanders, start=1)]
 
     prose = [(s.heading_path, [b.text for b in bs]) for s, bs in grouped
              if (s, bs) not in commander_sections]

@@ -105,14 +105,19 @@ def parse_prose(sections: Iterable[tuple[str, list[str]]]
 
 def classify(sentence: str, d: DateMention) -> str:
     """E2: the event type of the clause around a date, else of its sentence."""
-    breaks = [(m.start(), m.end()) for m in _CLAUSE.finditer(sentence)]
+    # Every clause break has a ";", ":" or ",".
+    breaks = ([(m.start(), m.end()) for m in _CLAUSE.finditer(sentence)]
+              if ";" in sentence or ":" in sentence or "," in sentence else [])
     start = max((e for _, e in breaks if e <= d.start), default=0)
     end = min((b for b, _ in breaks if b >= d.end), default=len(sentence))
     for text in (sentence[start:end], sentence):
         lowered = text.lower()
         for name, rx, words in _EVENT_TYPES:
-            if any(w in lowered for w in words) and rx.search(text):
-                return name
+            for w in words:  # a loop, not any(): this runs for every type of every date
+                if w in lowered:
+                    if rx.search(text):
+                        return name
+                    break
     return "other"
 
 
