@@ -92,6 +92,7 @@ def month_abbr(token: str) -> str:
 _DIGIT = re.compile(r"\d")
 _MONTH_NAME = re.compile(MON)
 _A_YEAR = re.compile(YEAR)  # a pre-check: a false positive only costs a few more searches
+_A_DASH = re.compile("[-\u2010-\u2014]")  # a day range has one
 _NEEDS_MONTH = {"day_range", "day", "month"}
 _NEEDS_YEAR = {"part", "season", "month", "year"}
 _NEEDS_WORD = {"part": ("early", "mid", "late", "end", "beginning", "start"),
@@ -102,11 +103,19 @@ _SCANS = [(kind, pattern, kind in _NEEDS_MONTH, kind in _NEEDS_YEAR, _NEEDS_WORD
            _SCAN.get(i, "finditer")) for i, (kind, pattern) in enumerate(_PATTERNS)]
 
 
+def has_digit(text: str) -> bool:
+    r"""What _DIGIT.search(text) says. In ASCII text \d is [0-9], and substring searches are
+    several times faster than the regex engine's scan, character by character."""
+    if text.isascii():
+        return any(digit in text for digit in "0123456789")
+    return _DIGIT.search(text) is not None
+
+
 def find_dates(sentence: str) -> list[DateMention]:
     """Every date expression in a sentence, left to right, longest first where they overlap.
     A day without a year ("on 12 June") comes back with year=None for the caller to resolve."""
     taken: list[DateMention] = []
-    if not _DIGIT.search(sentence):  # every date has a digit; most sentences have none
+    if not has_digit(sentence):  # every date has a digit; most sentences have none
         return taken
     has_month, has_year = _MONTH_NAME.search(sentence), _A_YEAR.search(sentence)
     if not (has_month or has_year):  # most sentences: no date can be written without either
@@ -114,6 +123,8 @@ def find_dates(sentence: str) -> list[DateMention]:
     lowered = sentence.lower()
     for kind, pattern, needs_month, needs_year, words, scan in _SCANS:
         if (needs_month and not has_month) or (needs_year and not has_year):
+            continue
+        if kind == "day_range" and not _A_DASH.search(sentence):
             continue
         if words:
             for w in words:

@@ -6,11 +6,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from .dates import DateMention, find_dates, relative_word
+from .dates import DateMention, find_dates, has_digit, relative_word
 from .records import EventMention, TroopFigure
 from .text import forces, sentences
 
-_DIGIT = re.compile(r"\d")
 _NEAR = 40  # characters before a number that can hold "to well over", "Resolution", "a total of"
 # "4,500" or "45": \d{1,3}(?:,\d{3})+ or \d+, written with the first digit outside the alternation
 # so the engine jumps from digit to digit (3x faster, the same matches); _figures rejects one glued
@@ -73,14 +72,20 @@ def parse_prose(sections: Iterable[tuple[str, list[str]]]
         for paragraph in paragraphs:
             paragraph_year: str | None = None  # D3
             paragraph_force: str | None = None
-            # Every date and every figure has a digit: a paragraph without one only names forces.
-            digits = _DIGIT.search(paragraph) is not None
-            for _, sentence in sentences(paragraph):
-                if not digits:
-                    named = forces(sentence)
-                    if named:
-                        paragraph_force = section_force = named[-1][1]
-                    continue
+            # The forces a paragraph names, found once: no force's name spans a sentence break,
+            # so a sentence names those inside it.
+            named_here = forces(paragraph)
+            if not has_digit(paragraph):
+                # Every date and every figure has a digit: a paragraph without one states none,
+                # and what follows needs only the last force it names (T2).
+                if named_here:
+                    section_force = named_here[-1][1]
+                continue
+            for offset, sentence in sentences(paragraph):
+                while paragraph[offset].isspace():  # sentences() strips each sentence
+                    offset += 1
+                end = offset + len(sentence)
+                named = [(p - offset, force) for p, force in named_here if offset <= p < end]
                 dates = []
                 for d in find_dates(sentence):
                     if d.year is None:
@@ -89,7 +94,6 @@ def parse_prose(sections: Iterable[tuple[str, list[str]]]
                         d = d.with_year(paragraph_year)
                     paragraph_year = d.year
                     dates.append(d)
-                named = forces(sentence)
                 fallback_force = paragraph_force or section_force
                 figures.extend(_figures(sentence, dates, named, fallback_force, section_date, path,
                                         len(figures)))
@@ -106,7 +110,7 @@ def parse_prose(sections: Iterable[tuple[str, list[str]]]
 def classify(sentence: str, d: DateMention) -> str:
     """E2: the event type of the clause around a date, else of its sentence."""
     # Every clause break has a ";", ":" or ",".
-    breaks = ([(m.start(), m.end()) for m in _CLAUSE.finditer(sentence)]
+    breaks = ([m.span() for m in _CLAUSE.finditer(sentence)]
               if ";" in sentence or ":" in sentence or "," in sentence else [])
     start = max((e for _, e in breaks if e <= d.start), default=0)
     end = min((b for b, _ in breaks if b >= d.end), default=len(sentence))
@@ -122,19 +126,20 @@ def classify(sentence: str, d: DateMention) -> str:
 
 
 def _figures(sentence, dates, named, fallback_force, section_date, path, count):
-    if not _DIGIT.search(sentence):
+    if not has_digit(sentence):
         return []
     spans = [(d.start, d.end) for d in dates]
     found, nations = [], None
     for m in _NUMBER.finditer(sentence):
-        left = sentence[m.start() - 1] if m.start() else " "
+        start = m.start()
+        left = sentence[start - 1] if start else " "
         if left.isalnum() or left == "_" or left in _GLUED:
             continue
-        if any(s <= m.start() < e for s, e in spans):
+        if any(s <= start < e for s, e in spans):
             continue
         digits = m.group(1)
         value = int(digits.replace(",", ""))
-        before, after = sentence[:m.start()], sentence[m.end():]
+        before, after = sentence[:start], sentence[m.end():]
         near = before[-_NEAR:]  # the end-anchored patterns need only the last few words
         if ("," not in digits and 1900 <= value <= 2099) or _NOT_A_COUNT.search(near):
             continue
