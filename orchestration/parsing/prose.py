@@ -86,6 +86,10 @@ def parse_prose(sections: Iterable[tuple[str, list[str]]]
                     offset += 1
                 end = offset + len(sentence)
                 named = [(p - offset, force) for p, force in named_here if offset <= p < end]
+                if not has_digit(sentence):  # no date, no figure
+                    if named:
+                        paragraph_force = section_force = named[-1][1]
+                    continue
                 dates = []
                 for d in find_dates(sentence):
                     if d.year is None:
@@ -151,13 +155,14 @@ def _figures(sentence, dates, named, fallback_force, section_date, path, count):
         if noun or target:  # T1: a number of people, or the target of a troop level
             found.append((m, noun.group(0) if noun else ""))
     out = []
+    figure_type = _figure_type(sentence) if found else None
     for m, noun in found:
         period, rule = _figure_date(sentence, m, dates, section_date)
         approx = _APPROX_BEFORE.search(sentence[max(0, m.start() - _NEAR):m.start()])  # T4
         out.append(TroopFigure(
             ordinal=count + len(out) + 1,
             force=_force_of(m.start(), named, fallback_force),
-            figure_type=_figure_type(sentence),
+            figure_type=figure_type,
             personnel=_personnel(noun),
             troops_text=m.group(1),
             approximation=approx.group(1).lower() if approx else "exact",
