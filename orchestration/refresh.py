@@ -41,6 +41,7 @@ from .lock import refresh_lock
 from .outcome import conclude
 from .parsing import ParsedPage, ParseError, parse_page
 from .publish import discard_build, holds_fetch, read_meta
+from .reference import load_reference
 from .settings import Settings
 
 log = logging.getLogger("kfor")
@@ -109,7 +110,7 @@ def check_page(settings: Settings, fetcher=fetch) -> Check:
         record["content_sha256"] = meta["content_sha256"]
         return Check(record, changed=False, warnings=warnings)
     try:
-        page = parse_page(result.body, result.content_type)
+        page = parse_page(result.body, result.content_type, load_reference())
     except ParseError as e:
         raise RefreshError(f"rejected: parse:{e.check}", e.message, record) from None
     record["content_sha256"] = page.content_sha256

@@ -22,6 +22,7 @@ from orchestration.archive import sha256
 from orchestration.cli import main
 from orchestration.parsing import parse_page
 from orchestration.paths import DBT_PROJECT_DIR
+from orchestration.reference import load_reference
 
 TYPO = pages.v1().replace(b"<p>06 Apr 2001 - 03 Oct 2001</p>", b"<p>06 Apr 2001 - 31 Sep 2001</p>")
 
@@ -55,7 +56,7 @@ def dbt_build_with(corrections: list[dict], tmp_path: Path, built_warehouse: Pat
     db = tmp_path / "build" / "kfor.duckdb"
     db.parent.mkdir()
     shutil.copyfile(built_warehouse, db)
-    page = parse_page(TYPO)
+    page = parse_page(TYPO, None, load_reference())
     con = duckdb.connect(str(db))
     log = [r for (r,) in con.execute("SELECT to_json(f) FROM raw.fetch_log f ORDER BY log_seq").fetchall()]
     records = [{k: v for k, v in json.loads(r).items() if k != "log_seq"} for r in log]
@@ -73,7 +74,7 @@ def dbt_build_with(corrections: list[dict], tmp_path: Path, built_warehouse: Pat
 
 
 def test_a_correction_overrides_the_typo_and_is_visible(tmp_path, built_warehouse):
-    version = parse_page(TYPO).content_sha256
+    version = parse_page(TYPO, None, load_reference()).content_sha256
     run, db, _ = dbt_build_with([{
         "content_sha256": version, "fact": "commander", "ordinal": 5, "field": "end_text",
         "page_value": "31 Sep 2001", "corrected_value": "03 Oct 2001",
@@ -87,7 +88,7 @@ def test_a_correction_overrides_the_typo_and_is_visible(tmp_path, built_warehous
 
 
 def test_a_correction_that_matches_nothing_fails_the_build(tmp_path, built_warehouse):
-    version = parse_page(TYPO).content_sha256
+    version = parse_page(TYPO, None, load_reference()).content_sha256
     run, _, _ = dbt_build_with([{
         "content_sha256": version, "fact": "commander", "ordinal": 5, "field": "end_text",
         "page_value": "30 Sep 2001", "corrected_value": "03 Oct 2001", "reason": "stale"}],

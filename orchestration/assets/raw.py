@@ -14,6 +14,7 @@ from ..archive import Archive
 from ..parsing import parse_page
 from ..paths import RAW_SCHEMA
 from ..publish import start_build
+from ..reference import load_reference
 from ..refresh import RefreshError, decide
 from ..resources import PageSource, RefreshRun
 from .page import PAGE, RAW_KEYS
@@ -60,7 +61,8 @@ def raw(context: dg.AssetExecutionContext, refresh_run: RefreshRun, page_source:
 
 def load_changed(settings, archive: Archive, record: dict):
     """The scratch copy of the published file with this version's batch and the fetch log."""
-    parsed = parse_page(archive.load(record["body_sha256"]), record.get("content_type"))
+    parsed = parse_page(archive.load(record["body_sha256"]), record.get("content_type"),
+                        load_reference())
     build = start_build(settings)
     con = duckdb.connect(str(build))
     try:
@@ -85,7 +87,8 @@ def load_replay(settings, archive: Archive, progress) -> dict:
     try:
         raw_tables.ensure_schema(con)
         for i, record in enumerate(published, start=1):
-            page = parse_page(archive.load(record["body_sha256"]), record.get("content_type"))
+            page = parse_page(archive.load(record["body_sha256"]), record.get("content_type"),
+                              load_reference())
             if page.content_sha256 != record["content_sha256"]:
                 rekeyed[record["content_sha256"]] = page.content_sha256  # a newer parser
             raw_tables.load_page(con, page, record["body_sha256"])

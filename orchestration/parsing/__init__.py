@@ -1,4 +1,5 @@
-"""The page parser: a pure function from HTML bytes to typed records with their source text."""
+"""The page parser: a pure function from HTML bytes (and the reference data passed in) to typed
+records with their source text."""
 
 from .page import parse_page
 from .records import (
@@ -10,6 +11,7 @@ from .records import (
     Section,
     TroopFigure,
 )
+from .reference import Reference
 
-__all__ = ["PARSER_VERSION", "Commander", "EventMention", "ParseError", "ParsedPage", "Section",
-           "TroopFigure", "parse_page"]
+__all__ = ["PARSER_VERSION", "Commander", "EventMention", "ParseError", "ParsedPage", "Reference",
+           "Section", "TroopFigure", "parse_page"]

@@ -1,23 +1,24 @@
 """The commanders list: a name line ("Lt. Gen. Sir Michael Jackson, UK A") and a date line
 ("09 Jun 1999 - 08 Oct 1999"), whether they come as paragraph pairs, <br> lines, table cells or
-one list item. Rank, nation and service are kept as written; dbt checks them against the seeds."""
+one list item (rule C1 of docs/rules.md). Rank, nation and service are kept as written; dbt checks
+them against the seeds."""
 
 from __future__ import annotations
 
-import functools
 import re
 
 from .dates import PRESENT, list_date, list_range
 from .records import Commander, ParseError
-from .text import ranks
+from .reference import Reference
 
 _NAME = re.compile(
     r"^(?P<who>[^,()\d]+?)\s*[,(]\s*(?P<nation>[A-Z]{2})[\s/-]*(?P<service>[A-Z]{1,2})\b\s*\)?"
     r"(?:\s*[,:;|\u2013\u2014-]?\s*(?P<rest>\S.*))?$")
 _HONORIFICS = ("Sir", "Dame")
+_DOT_BEFORE_LETTER = re.compile(r"\.(?=[A-Za-z])")
 
 
-def parse_commanders(lines: list[str], section: str) -> list[Commander]:
+def parse_commanders(lines: list[str], section: str, reference: Reference) -> list[Commander]:
     """Commanders in list order. Raises ParseError when a name has no dates, dates have no name,
     or the list yields nothing."""
     found: list[Commander] = []
@@ -29,11 +30,13 @@ def parse_commanders(lines: list[str], section: str) -> list[Commander]:
     for i, line in enumerate(lines):
         name = _NAME.match(line)
         # A name line names someone: not a date, not a bare rank ("Maj. Gen., UK A").
-        if name and not list_date(name.group("who")) and split_name(name.group("who"))[2]:
+        who = split_name(name.group("who"), reference) if name and not list_date(
+            name.group("who")) else None
+        if who and who[2]:
             if pending:
                 raise ParseError("commander_without_dates",
                                  f"no dates follow the commander line {pending['lines'][0]!r}")
-            pending = {"m": name, "lines": [line], "start": None, "end": None}
+            pending = {"m": name, "who": who, "lines": [line], "start": None, "end": None}
             rest = name.group("rest")
             if rest is None:
                 continue
@@ -75,7 +78,7 @@ def _present(line: str):
 
 def _commander(ordinal: int, p: dict, section: str) -> Commander:
     m = p["m"]
-    rank, honorific, name = split_name(m.group("who"))
+    rank, honorific, name = p["who"]
     return Commander(
         ordinal=ordinal, rank=rank, honorific=honorific, full_name=name,
         nation_code=m.group("nation"), service_code=m.group("service"),
@@ -83,11 +86,11 @@ def _commander(ordinal: int, p: dict, section: str) -> Commander:
         source_text=" | ".join(p["lines"]))
 
 
-def split_name(who: str) -> tuple[str | None, str | None, str]:
+def split_name(who: str, reference: Reference) -> tuple[str | None, str | None, str]:
     """"Lt. Gen. Sir Michael Jackson" -> ("Lt. Gen.", "Sir", "Michael Jackson")."""
-    who = re.sub(r"\.(?=[A-Za-z])", ". ", who.strip())  # "Lt.Gen." -> "Lt. Gen."
+    who = _DOT_BEFORE_LETTER.sub(". ", who.strip())  # "Lt.Gen." -> "Lt. Gen."
     rank = None
-    spellings, pattern = _rank_pattern()
+    spellings, pattern = reference.rank_pattern
     m = pattern.match(who)
     if m:
         rank, who = spellings[m.group(1).lower()], who[m.end():].strip()
@@ -96,11 +99,3 @@ def split_name(who: str) -> tuple[str | None, str | None, str]:
     if first in _HONORIFICS and rest:
         honorific, who = first, rest
     return rank, honorific, who
-
-
-@functools.cache
-def _rank_pattern() -> tuple[dict[str, str], re.Pattern]:
-    """Every rank spelling of the seed, longest first, as one case-insensitive pattern."""
-    spellings = {spelling.lower(): abbreviation for spelling, abbreviation in ranks()}
-    alternatives = "|".join(re.escape(spelling) for spelling, _ in ranks())
-    return spellings, re.compile(rf"(?i)({alternatives})(?=\s|$)")

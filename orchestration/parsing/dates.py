@@ -5,11 +5,14 @@ dbt macro `period_bounds` turns into start, end and precision:
     "early 2002" / "mid 2002" / "late 2002" / "end of 2003" / "beginning of 2003"
     "autumn 2023"   "2016"   "today"
 
-Nothing here checks the calendar: "31 Feb 2020" stays "31 Feb 2020" and fails a dbt check."""
+Each keeps its precision (rule D2 of docs/rules.md); "by June 2003" is June 2003 (D4); a bare year
+counts only after a preposition, so "Resolution 1244 (1999)" is no date (D5). Nothing here checks
+the calendar: "31 Feb 2020" stays "31 Feb 2020" and fails a dbt check."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 _MONTHS = {"jan": "Jan", "feb": "Feb", "mar": "Mar", "apr": "Apr", "may": "May", "jun": "Jun",
@@ -23,9 +26,12 @@ DASH = r"\s*(?:-|\u2010|\u2011|\u2012|\u2013|\u2014|\u2212|to|until)\s*"
 DAY_DATE = rf"\d{{1,2}}\s+{MON}\s*,?\s*{YEAR}|{MON}\s+\d{{1,2}},?\s+{YEAR}"
 
 _PATTERNS = [
-    ("day_range", re.compile(rf"\b(?P<d1>\d{{1,2}})\s*[-\u2010-\u2014]\s*(?P<d2>\d{{1,2}})\s+"
+    # Day-first patterns start at a word boundary before a digit. They are written without the \b
+    # and with \d\d? for \d{1,2}, so the engine can jump from digit to digit; _at_word_starts
+    # checks the \b the way the engine would.
+    ("day_range", re.compile(rf"(?P<d1>\d\d?)\s*[-\u2010-\u2014]\s*(?P<d2>\d{{1,2}})\s+"
                              rf"(?P<mon>{MON})(?:\s*,?\s*(?P<year>{YEAR})\b)?")),
-    ("day", re.compile(rf"\b(?P<d1>\d{{1,2}})\s+(?P<mon>{MON})(?:\s*,?\s*(?P<year>{YEAR})\b)?")),
+    ("day", re.compile(rf"(?P<d1>\d\d?)\s+(?P<mon>{MON})(?:\s*,?\s*(?P<year>{YEAR})\b)?")),
     # Month-first patterns start without \b so the regex engine can skip to a month's first letter
     # (4x faster); find_dates checks the word boundary instead.
     ("day", re.compile(rf"(?P<mon>{MON})\s+(?P<d1>\d{{1,2}}),\s+(?P<year>{YEAR})\b")),
@@ -34,9 +40,11 @@ _PATTERNS = [
     ("season", re.compile(rf"(?i:\b(?:the\s+)?(?P<season>spring|summer|autumn|fall|winter)"
                           rf"(?:\s+of)?\s+)(?P<year>{YEAR})\b")),
     ("month", re.compile(rf"(?P<mon>{MON})\s+(?P<year>{YEAR})\b")),
+    # Found from the years it can end with: see _years_after_a_preposition.
     ("year", re.compile(rf"(?i:\b(?:in|during|throughout|since|by|from|until)\s+)"
                         rf"(?P<year>{YEAR})\b(?!\s*[-\u2013/]\s*\d)")),
 ]
+_PREPOSITION_LENGTHS = (10, 6, 5, 4, 2)  # throughout, during, since/until, from, in/by
 _RELATIVE = re.compile(r"(?i)\b(today|currently|at present|presently|nowadays|now|"
                        r"the current|current)\b")
 _PART = {"early": "early", "mid": "mid", "late": "late", "end of": "end of",
@@ -84,34 +92,94 @@ def month_abbr(token: str) -> str:
 _DIGIT = re.compile(r"\d")
 _MONTH_NAME = re.compile(MON)
 _A_YEAR = re.compile(YEAR)  # a pre-check: a false positive only costs a few more searches
+_A_DASH = re.compile("[-\u2010-\u2014]")  # a day range has one
 _NEEDS_MONTH = {"day_range", "day", "month"}
 _NEEDS_YEAR = {"part", "season", "month", "year"}
 _NEEDS_WORD = {"part": ("early", "mid", "late", "end", "beginning", "start"),
                "season": ("spring", "summer", "autumn", "fall", "winter")}
+# (kind, pattern, needs a month name, needs a year, words one of which it needs, how to scan)
+_SCAN = {0: "word_start", 1: "word_start", len(_PATTERNS) - 1: "years"}
+_SCANS = [(kind, pattern, kind in _NEEDS_MONTH, kind in _NEEDS_YEAR, _NEEDS_WORD.get(kind, ()),
+           _SCAN.get(i, "finditer")) for i, (kind, pattern) in enumerate(_PATTERNS)]
+
+
+def has_digit(text: str) -> bool:
+    r"""What _DIGIT.search(text) says. In ASCII text \d is [0-9], and substring searches are
+    several times faster than the regex engine's scan, character by character."""
+    if text.isascii():
+        return any(digit in text for digit in "0123456789")
+    return _DIGIT.search(text) is not None
 
 
 def find_dates(sentence: str) -> list[DateMention]:
     """Every date expression in a sentence, left to right, longest first where they overlap.
     A day without a year ("on 12 June") comes back with year=None for the caller to resolve."""
     taken: list[DateMention] = []
-    if not _DIGIT.search(sentence):  # every date has a digit; most sentences have none
+    if not has_digit(sentence):  # every date has a digit; most sentences have none
         return taken
     has_month, has_year = _MONTH_NAME.search(sentence), _A_YEAR.search(sentence)
     if not (has_month or has_year):  # most sentences: no date can be written without either
         return taken
     lowered = sentence.lower()
-    for kind, pattern in _PATTERNS:
-        if (kind in _NEEDS_MONTH and not has_month) or (kind in _NEEDS_YEAR and not has_year):
+    for kind, pattern, needs_month, needs_year, words, scan in _SCANS:
+        if (needs_month and not has_month) or (needs_year and not has_year):
             continue
-        if kind in _NEEDS_WORD and not any(w in lowered for w in _NEEDS_WORD[kind]):
+        if kind == "day_range" and not _A_DASH.search(sentence):
             continue
-        for m in pattern.finditer(sentence):
-            if m.start() and sentence[m.start() - 1].isalnum():  # "xMay 2013" is no month
+        if words:
+            for w in words:
+                if w in lowered:
+                    break
+            else:
                 continue
-            if any(m.start() < t.end and t.start < m.end() for t in taken):
+        if scan == "word_start":
+            matches = _at_word_starts(pattern, sentence)
+        elif scan == "years":
+            matches = _years_after_a_preposition(pattern, sentence)
+        else:
+            matches = pattern.finditer(sentence)
+        for m in matches:
+            start, end = m.span()
+            if start and sentence[start - 1].isalnum():  # "xMay 2013" is no month
                 continue
-            taken.append(_mention(kind, m))
+            for t in taken:
+                if start < t.end and t.start < end:
+                    break
+            else:
+                taken.append(_mention(kind, m))
     return sorted(taken, key=lambda d: d.start)
+
+
+def _at_word_starts(pattern: re.Pattern, text: str) -> Iterator[re.Match]:
+    """pattern.finditer(text) for a pattern that starts with a digit, as if it began with \b: a
+    match right after a word character is none, and the search goes on from the next character."""
+    pos = 0
+    while m := pattern.search(text, pos):
+        start = m.start()
+        if start and (text[start - 1].isalnum() or text[start - 1] == "_"):  # \b's word character
+            pos = start + 1
+            continue
+        yield m
+        pos = m.end()
+
+
+def _years_after_a_preposition(pattern: re.Pattern, text: str) -> Iterator[re.Match]:
+    """pattern.finditer(text) for the "year" pattern (a preposition, whitespace, a year), without
+    scanning the text with it: a match can only start one preposition's length before the
+    whitespace in front of a year, so the pattern is matched at those few places, earliest first.
+    (The case-insensitive pattern is the slowest of all to scan.)"""
+    pos = 0
+    for year in _A_YEAR.finditer(text):
+        ws = year.start()
+        while ws and text[ws - 1].isspace():  # what \s matches
+            ws -= 1
+        if ws == year.start():
+            continue
+        for length in _PREPOSITION_LENGTHS:
+            if ws - length >= pos and (m := pattern.match(text, ws - length)):
+                yield m
+                pos = m.end()
+                break
 
 
 def _mention(kind: str, m: re.Match) -> DateMention:
@@ -130,6 +198,7 @@ def _mention(kind: str, m: re.Match) -> DateMention:
 
 
 def relative_word(sentence: str) -> str | None:
+    """D1: the relative word that dates a sentence to the page's own date, if any."""
     m = _RELATIVE.search(sentence)
     return m.group(1).lower() if m else None
 

@@ -1,17 +1,20 @@
-"""From bytes to the article's blocks: decode strictly, find the article, linearise its markup.
+"""From bytes to the article's blocks: decode strictly, build the BeautifulSoup tree (lxml as its
+tree builder), find the article, linearise its markup.
 
 The rest of the parser sees only blocks (heading / paragraph / item / cell lines of plain text), so
-paragraph pairs, <br>-separated lines, table rows and list items all read the same."""
+paragraph pairs, <br>-separated lines, table rows and list items all read the same. Text is what
+the tree's strings say: comments, processing instructions, CDATA and doctypes are not text."""
 
 from __future__ import annotations
 
 import codecs
 import re
 import unicodedata
+import warnings
 from dataclasses import dataclass
 
-import lxml.etree
-import lxml.html
+from bs4 import BeautifulSoup, NavigableString, ParserRejectedMarkup, Tag
+from bs4.element import PreformattedString
 
 from .records import ParseError
 
@@ -28,11 +31,13 @@ _SINGLE_BYTE = {"latin-1", "iso8859-1", "cp1252", "iso8859-2", "iso8859-15", "as
 _AS_WINDOWS_1252 = {"iso8859-1": "cp1252", "latin-1": "cp1252", "ascii": "cp1252"}
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.I)
 _CT_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_\-:.]+)", re.I)
-_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u02bc": "'", "\u201c": '"', "\u201d": '"',
-                         "\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u2009": " ",
-                         "\u200b": "", "\u00ad": "", "\ufeff": ""})
-_WS = re.compile(r"\s+")
+# Typographic quotes and odd spaces folded, invisible characters dropped. (str.replace per
+# character present: str.translate with a dict looks up every character of a line.)
+_FOLD = (("\u2018", "'"), ("\u2019", "'"), ("\u02bc", "'"), ("\u201c", '"'), ("\u201d", '"'),
+         ("\u00a0", " "), ("\u2007", " "), ("\u202f", " "), ("\u2009", " "),
+         ("\u200b", ""), ("\u00ad", ""), ("\ufeff", ""))
 _CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1f]")
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
 
 
 @dataclass(frozen=True)
@@ -50,8 +55,13 @@ def clean(text: str) -> str:
     """Normalise text the same way everywhere: NFC, typographic quotes and odd spaces folded,
     whitespace collapsed."""
     if not text.isascii():  # ASCII is already NFC and has no typographic characters
-        text = unicodedata.normalize("NFC", text).translate(_QUOTES)
-    return _WS.sub(" ", text).strip()
+        text = unicodedata.normalize("NFC", text)
+        for char, replacement in _FOLD:
+            if char in text:
+                text = text.replace(char, replacement)
+    # str.split() splits on what the regex \s matches (Unicode whitespace): runs collapse to one
+    # space, and the ends are stripped.
+    return " ".join(text.split())
 
 
 def decode(body: bytes, content_type: str | None = None) -> str:
@@ -99,37 +109,107 @@ def decode(body: bytes, content_type: str | None = None) -> str:
     return text
 
 
-def parse_tree(text: str) -> lxml.html.HtmlElement:
-    text = re.sub(r"^\s*<\?xml[^>]*>", "", text)  # lxml refuses str input with an XML declaration
+def parse_tree(text: str) -> BeautifulSoup:
+    """The document as a BeautifulSoup tree built by lxml. Its first element is the root (<html>);
+    markup after a stray </html> makes lxml start another top-level <html> after it."""
+    # A leading XML declaration is no part of an HTML document (XHTML served as text/html).
+    text = _XML_DECLARATION.sub("", text)
     try:
-        return lxml.html.document_fromstring(text, parser=_PARSER)
-    except (lxml.etree.ParserError, ValueError) as e:
-        raise ParseError("not_html", f"the body cannot be parsed as HTML ({e})") from None
+        with warnings.catch_warnings():
+            # BeautifulSoup warns about markup it thinks odd (XML parsed as HTML, text that looks
+            # like a URL or a file name); the parser reports what it finds by ParseError instead.
+            warnings.simplefilter("ignore")
+            soup = BeautifulSoup(text, "lxml", multi_valued_attributes=None)
+    except ParserRejectedMarkup as e:
+        raise ParseError("not_html", f"the body cannot be parsed as HTML ({_one_line(e)})") from None
+    if root_element(soup) is None:
+        raise ParseError("not_html", "the body cannot be parsed as HTML (Document is empty)")
+    return soup
 
 
-_PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, recover=True)
+def root_element(soup: BeautifulSoup) -> Tag | None:
+    return next((node for node in soup.contents if isinstance(node, Tag)), None)
 
 
-def article_root(doc: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
-    """The element holding the article: <main>, [role=main], <article> or #content, else <body>."""
-    for path in ("//main", "//*[@role='main']", "//article", "//*[@id='content']"):
-        for node in doc.xpath(path):
+def _one_line(error: Exception) -> str:
+    return " ".join(str(error).split())[:200]
+
+
+def is_text(node) -> bool:
+    """A string of the document's text: not a comment, processing instruction, CDATA section,
+    declaration or doctype (the PreformattedStrings)."""
+    return isinstance(node, NavigableString) and not isinstance(node, PreformattedString)
+
+
+def text_of(node: Tag) -> str:
+    """All text inside an element, its descendants' included (no comments, no PIs)."""
+    return "".join(s for s in node.descendants if is_text(s))
+
+
+@dataclass
+class Landmarks:
+    """What one walk over the document finds: the <h1>s and the first <title>, and the elements
+    that can hold the article, in document order."""
+
+    h1: list[Tag]
+    title: Tag | None
+    candidates: dict[str, list[Tag]]  # main | role=main | article | id=content
+
+
+def landmarks(soup: BeautifulSoup) -> Landmarks:
+    """Over the whole document, every top-level element included."""
+    h1: list[Tag] = []
+    title = None
+    found: dict[str, list[Tag]] = {"main": [], "role": [], "article": [], "id": []}
+    for node in soup.descendants:
+        if not isinstance(node, Tag):
+            continue
+        name = node.name
+        if name == "h1":
+            h1.append(node)
+        elif name == "title" and title is None:
+            title = node
+        elif name == "main" or name == "article":
+            found[name].append(node)
+        attrs = node.attrs
+        if attrs:
+            if attrs.get("role") == "main":
+                found["role"].append(node)
+            if attrs.get("id") == "content":
+                found["id"].append(node)
+    return Landmarks(h1, title, found)
+
+
+def article_root(doc: Tag, marks: Landmarks) -> Tag:
+    """The element holding the article: <main>, [role=main], <article> or #content (the first of
+    each that holds a heading), else <body>."""
+    for kind in ("main", "role", "article", "id"):
+        for node in marks.candidates[kind]:
             if _has_heading(node):
                 return node
-    body = doc.find("body")
-    return body if body is not None else doc
+    return body_of(doc) or doc
 
 
-def _has_heading(node) -> bool:
-    return bool(node.xpath(".//h1|.//h2|.//h3|.//*[@role='heading']"))
+def body_of(doc: Tag) -> Tag | None:
+    return next((node for node in doc.contents if isinstance(node, Tag) and node.name == "body"),
+                None)
 
 
-def blocks(root: lxml.html.HtmlElement) -> list[Block]:
-    """Linearise the article into blocks in document order."""
+def _has_heading(node: Tag) -> bool:
+    for el in node.descendants:
+        if isinstance(el, Tag) and (el.name in ("h1", "h2", "h3")
+                                    or (el.attrs and el.attrs.get("role") == "heading")):
+            return True
+    return False
+
+
+def blocks(root: Tag) -> list[Block]:
+    """Linearise the article into blocks in document order: one walk over its elements and
+    strings, then the text that follows the root up to the next element (its tail)."""
     out: list[Block] = []
     lines: list[str] = []
     buf: list[str] = []
-    state = {"kind": "para", "level": 0}
+    state = ["para", 0]  # kind and level of the block being read
 
     def end_line():
         if not buf:
@@ -142,47 +222,51 @@ def blocks(root: lxml.html.HtmlElement) -> list[Block]:
     def end_block():
         end_line()
         if lines:
-            out.append(Block(state["kind"], state["level"], tuple(lines)))
+            out.append(Block(state[0], state[1], tuple(lines)))
             lines.clear()
-        state["kind"], state["level"] = "para", 0
+        state[0], state[1] = "para", 0
 
-    def walk(el):
-        tag = el.tag.lower() if isinstance(el.tag, str) else ""
-        attributes = el.attrib
-        if tag in _DROP or (attributes and (el.get("hidden") is not None
-                                            or el.get("aria-hidden") == "true")):
-            if el.tail:
-                buf.append(el.tail)
+    def walk(el: Tag):
+        tag = el.name.lower()
+        attributes = el.attrs
+        if tag in _DROP or (attributes and ("hidden" in attributes
+                                            or attributes.get("aria-hidden") == "true")):
             return
         level = _HEADING.get(tag) or (
-            _aria_level(el) if attributes and el.get("role") == "heading" else 0)
+            _aria_level(attributes) if attributes and attributes.get("role") == "heading" else 0)
         block = tag in _BLOCK or bool(level)
         if tag == "br":
             end_line()
         elif block:
             end_block()
             if level:
-                state["kind"], state["level"] = "heading", level
+                state[0], state[1] = "heading", level
             elif tag == "li" or tag == "dd" or tag == "dt":
-                state["kind"] = "item"
+                state[0] = "item"
             elif tag in ("td", "th"):
-                state["kind"] = "cell"
-        if el.text:
-            buf.append(el.text)
-        for child in el:
-            walk(child)
+                state[0] = "cell"
+        for child in el.contents:
+            if type(child) is NavigableString:  # the common case first
+                buf.append(child)
+            elif isinstance(child, Tag):
+                walk(child)
+            elif is_text(child):
+                buf.append(child)
         if block:
             end_block()
-        if el.tail:
-            buf.append(el.tail)
 
     walk(root)
+    for node in root.next_siblings:
+        if isinstance(node, Tag):
+            break
+        if is_text(node):
+            buf.append(node)
     end_block()
     return out
 
 
-def _aria_level(el) -> int:
+def _aria_level(attributes: dict) -> int:
     try:
-        return max(1, min(6, int(el.get("aria-level", "2"))))
+        return max(1, min(6, int(attributes.get("aria-level", "2"))))
     except ValueError:
         return 2

@@ -1,4 +1,5 @@
-"""parse_page: the page's bytes in, typed records out. A pure function: no I/O, no clock."""
+"""parse_page: the page's bytes in, typed records out. A pure function of the bytes, the content
+type and the reference data passed in: no I/O, no clock."""
 
 from __future__ import annotations
 
@@ -7,9 +8,22 @@ import re
 
 from .commanders import parse_commanders
 from .dates import MON, month_abbr
-from .document import Block, article_root, blocks, clean, decode, parse_tree
+from .document import (
+    Block,
+    Landmarks,
+    article_root,
+    blocks,
+    body_of,
+    clean,
+    decode,
+    landmarks,
+    parse_tree,
+    root_element,
+    text_of,
+)
 from .prose import parse_prose
 from .records import ParsedPage, ParseError, Section
+from .reference import Reference
 
 _LAST_UPDATED = re.compile(
     rf"(?i)last\s+updated\s*:?\s*(?P<d>\d{{1,2}})\s+(?P<mon>(?-i:{MON}))\s*,?\s*(?P<y>\d{{4}})"
@@ -18,15 +32,17 @@ _COMMANDERS_HEADING = re.compile(r"(?i)\bcommanders\b|\bcommanders? of kfor\b|\b
 _TITLE_PREFIX = re.compile(r"^(?:NATO\s*[-:|\u2013]\s*)?(?:Topic\s*:\s*)?")
 
 
-def parse_page(body: bytes, content_type: str | None = None) -> ParsedPage:
+def parse_page(body: bytes, content_type: str | None, reference: Reference) -> ParsedPage:
     """Parse one version of the page. Raises ParseError (with a named check) when the body is not
     the page or a required part is missing; never returns an empty success."""
-    doc = parse_tree(decode(body, content_type))
-    title = _title(doc)
-    root = article_root(doc)
+    soup = parse_tree(decode(body, content_type))
+    doc = root_element(soup)
+    marks = landmarks(soup)
+    title = _title(marks)
+    root = article_root(doc, marks)
     content = blocks(root)
     last_updated, content = _last_updated(content)
-    if last_updated is None and root is not doc.find("body"):
+    if last_updated is None and root is not body_of(doc):
         # some templates put the date line in a header outside the article element
         last_updated, _ = _last_updated(blocks(doc))
     # One line per text line, not per block: <br> lines, table cells and paragraph pairs that say
@@ -47,9 +63,10 @@ def parse_page(body: bytes, content_type: str | None = None) -> ParsedPage:
     commanders = []
     for section, section_blocks in commander_sections:
         lines = [line for b in section_blocks for line in b.lines]
-        commanders.extend(parse_commanders(lines, section.heading_path))
-    commanders = [c.__class__(**{**c.__dict__, "ordinal": i})
-                  for i, c in enumerate(commanders, start=1)]
+        commanders.extend(parse_commanders(lines, section.heading_path, reference))
+    if len(commander_sections) > 1:  # one numbering across the lists
+        commanders = [c.__class__(**{**c.__dict__, "ordinal": i})
+                      for i, c in enumerate(commanders, start=1)]
 
     prose = [(s.heading_path, [b.text for b in bs]) for s, bs in grouped
              if (s, bs) not in commander_sections]
@@ -61,13 +78,12 @@ def parse_page(body: bytes, content_type: str | None = None) -> ParsedPage:
         troop_figures=tuple(figures), events=tuple(events))
 
 
-def _title(doc) -> str:
-    for node in doc.xpath("//h1"):
-        text = clean(node.text_content())
+def _title(marks: Landmarks) -> str:
+    for node in marks.h1:
+        text = clean(text_of(node))
         if text:
             return text
-    titles = doc.xpath("//title")
-    text = _TITLE_PREFIX.sub("", clean(titles[0].text_content())) if titles else ""
+    text = _TITLE_PREFIX.sub("", clean(text_of(marks.title))) if marks.title else ""
     if not text:
         raise ParseError("title_missing", "the page has neither an <h1> nor a <title>")
     return text

@@ -1,19 +1,20 @@
-"""Strength figures and dated statements in the page's prose, by the rules of the golden file
-(tests/golden/nato-kosovo-2023-11-20.yml: D1-D5, T1-T6, E1-E2)."""
+"""Strength figures and dated statements in the page's prose, by the rules of docs/rules.md
+(dates D1-D5, troop levels T1-T5, events E1-E2; T6, E3 and E4 are applied in dbt)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
 
-from .dates import DateMention, find_dates, relative_word
+from .dates import DateMention, find_dates, has_digit, relative_word
 from .records import EventMention, TroopFigure
 from .text import forces, sentences
 
-_DIGIT = re.compile(r"\d")
 _NEAR = 40  # characters before a number that can hold "to well over", "Resolution", "a total of"
-# Starts with a digit (the engine jumps to digits); _figures rejects one glued to a word or number.
-_NUMBER = re.compile(r"(\d{1,3}(?:,\d{3})+|\d+)(?![\w-]|[,.]\d)")
+# "4,500" or "45": \d{1,3}(?:,\d{3})+ or \d+, written with the first digit outside the alternation
+# so the engine jumps from digit to digit (3x faster, the same matches); _figures rejects one glued
+# to a word or number.
+_NUMBER = re.compile(r"(\d(?:\d{0,2}(?:,\d{3})+|\d*))(?![\w-]|[,.]\d)")
 _GLUED = frozenset(",.-/")
 _NOT_A_COUNT = re.compile(r"(?i)\b(?:resolution|unscr\)?|gate|chapter|article|no\.?|phase|"
                           r"paragraph|covid)\s*$")
@@ -30,6 +31,8 @@ _STRENGTH = re.compile(r"(?i)\b(?:troops?|troop levels?|forces?|strength|personn
 _PRESENT = re.compile(r"(?i)\b(?:is|are|has|have|consists|comprises|remains|stands|numbers)\b")
 _PAST = re.compile(r"(?i)\b(?:was|were|had|been)\b")
 _CLAUSE = re.compile(r"[;:]|,\s+(?:and|then|but|while|whereas)\s+")
+_MANDATED = re.compile(r"(?i)\bmandated?\b|\bmaximum\b")
+_AUTHORISED = re.compile(r"(?i)\bauthori[sz]|\ballowing for\b|\ballowed\b")
 
 # E2: the clause around a date decides the event's type; first match wins. Each type has the
 # pattern that decides and the lowercase fragments one of which it needs (a fast pre-check).
@@ -59,7 +62,8 @@ _EVENT_TYPES = [(name, re.compile(rx, re.I), words) for name, rx, words in EVENT
 
 def parse_prose(sections: Iterable[tuple[str, list[str]]]
                 ) -> tuple[list[TroopFigure], list[EventMention]]:
-    """sections: (heading path, paragraphs). Returns figures and dated statements in page order."""
+    """sections: (heading path, paragraphs). Returns figures and dated statements in page order;
+    E1: one statement per date expression."""
     figures: list[TroopFigure] = []
     events: list[EventMention] = []
     for path, paragraphs in sections:
@@ -68,7 +72,24 @@ def parse_prose(sections: Iterable[tuple[str, list[str]]]
         for paragraph in paragraphs:
             paragraph_year: str | None = None  # D3
             paragraph_force: str | None = None
-            for _, sentence in sentences(paragraph):
+            # The forces a paragraph names, found once: no force's name spans a sentence break,
+            # so a sentence names those inside it.
+            named_here = forces(paragraph)
+            if not has_digit(paragraph):
+                # Every date and every figure has a digit: a paragraph without one states none,
+                # and what follows needs only the last force it names (T2).
+                if named_here:
+                    section_force = named_here[-1][1]
+                continue
+            for offset, sentence in sentences(paragraph):
+                while paragraph[offset].isspace():  # sentences() strips each sentence
+                    offset += 1
+                end = offset + len(sentence)
+                named = [(p - offset, force) for p, force in named_here if offset <= p < end]
+                if not has_digit(sentence):  # no date, no figure
+                    if named:
+                        paragraph_force = section_force = named[-1][1]
+                    continue
                 dates = []
                 for d in find_dates(sentence):
                     if d.year is None:
@@ -77,7 +98,6 @@ def parse_prose(sections: Iterable[tuple[str, list[str]]]
                         d = d.with_year(paragraph_year)
                     paragraph_year = d.year
                     dates.append(d)
-                named = forces(sentence)
                 fallback_force = paragraph_force or section_force
                 figures.extend(_figures(sentence, dates, named, fallback_force, section_date, path,
                                         len(figures)))
@@ -93,31 +113,37 @@ def parse_prose(sections: Iterable[tuple[str, list[str]]]
 
 def classify(sentence: str, d: DateMention) -> str:
     """E2: the event type of the clause around a date, else of its sentence."""
-    breaks = [(m.start(), m.end()) for m in _CLAUSE.finditer(sentence)]
+    # Every clause break has a ";", ":" or ",".
+    breaks = ([m.span() for m in _CLAUSE.finditer(sentence)]
+              if ";" in sentence or ":" in sentence or "," in sentence else [])
     start = max((e for _, e in breaks if e <= d.start), default=0)
     end = min((b for b, _ in breaks if b >= d.end), default=len(sentence))
     for text in (sentence[start:end], sentence):
         lowered = text.lower()
         for name, rx, words in _EVENT_TYPES:
-            if any(w in lowered for w in words) and rx.search(text):
-                return name
+            for w in words:  # a loop, not any(): this runs for every type of every date
+                if w in lowered:
+                    if rx.search(text):
+                        return name
+                    break
     return "other"
 
 
 def _figures(sentence, dates, named, fallback_force, section_date, path, count):
-    if not _DIGIT.search(sentence):
+    if not has_digit(sentence):
         return []
     spans = [(d.start, d.end) for d in dates]
     found, nations = [], None
     for m in _NUMBER.finditer(sentence):
-        left = sentence[m.start() - 1] if m.start() else " "
+        start = m.start()
+        left = sentence[start - 1] if start else " "
         if left.isalnum() or left == "_" or left in _GLUED:
             continue
-        if any(s <= m.start() < e for s, e in spans):
+        if any(s <= start < e for s, e in spans):
             continue
         digits = m.group(1)
         value = int(digits.replace(",", ""))
-        before, after = sentence[:m.start()], sentence[m.end():]
+        before, after = sentence[:start], sentence[m.end():]
         near = before[-_NEAR:]  # the end-anchored patterns need only the last few words
         if ("," not in digits and 1900 <= value <= 2099) or _NOT_A_COUNT.search(near):
             continue
@@ -126,16 +152,17 @@ def _figures(sentence, dates, named, fallback_force, section_date, path, count):
             continue
         noun = _NOUN_AFTER.match(after)
         target = (value >= 100 and _TARGET_BEFORE.search(near) and _STRENGTH.search(before))
-        if noun or target:
+        if noun or target:  # T1: a number of people, or the target of a troop level
             found.append((m, noun.group(0) if noun else ""))
     out = []
+    figure_type = _figure_type(sentence) if found else None
     for m, noun in found:
         period, rule = _figure_date(sentence, m, dates, section_date)
-        approx = _APPROX_BEFORE.search(sentence[max(0, m.start() - _NEAR):m.start()])
+        approx = _APPROX_BEFORE.search(sentence[max(0, m.start() - _NEAR):m.start()])  # T4
         out.append(TroopFigure(
             ordinal=count + len(out) + 1,
             force=_force_of(m.start(), named, fallback_force),
-            figure_type=_figure_type(sentence),
+            figure_type=figure_type,
             personnel=_personnel(noun),
             troops_text=m.group(1),
             approximation=approx.group(1).lower() if approx else "exact",
@@ -172,14 +199,16 @@ def _figure_date(sentence: str, m: re.Match, dates: list[DateMention],
 
 
 def _figure_type(sentence: str) -> str:
-    if re.search(r"(?i)\bmandated?\b|\bmaximum\b", sentence):
+    """T4: mandated maximum, authorised or reported."""
+    if _MANDATED.search(sentence):
         return "mandated_maximum"
-    if re.search(r"(?i)\bauthori[sz]|\ballowing for\b|\ballowed\b", sentence):
+    if _AUTHORISED.search(sentence):
         return "authorised"
     return "reported"
 
 
 def _personnel(noun: str) -> str:
+    """T5: troops, active, reserve or staff."""
     noun = noun.lower()
     if "reservist" in noun:
         return "reserve"

@@ -49,7 +49,7 @@ class TroopFigure:
     troops_text: str  # "4,500"
     approximation: str  # approximately | around | some | ... | exact
     period_text: str | None  # "Jun 2003", "early 2002", "today" ...
-    date_rule: str  # which rule of the golden file (T3) gave the period
+    date_rule: str  # which step of rule T3 (docs/rules.md) gave the period
     contributing_nations_text: str | None
     section: str
     source_text: str

@@ -1,12 +1,8 @@
-"""Sentences, forces and the ranks table: the small vocabulary the extractors share."""
+"""Sentences and forces: the small vocabulary the extractors share."""
 
 from __future__ import annotations
 
-import csv
-import functools
 import re
-
-from ..paths import SEEDS_DIR
 
 # A period after these does not end a sentence ("Lt. Gen.", "e.g.", initials such as "E.").
 _ABBREV = re.compile(
@@ -43,16 +39,3 @@ def forces(text: str) -> list[tuple[int, str]]:
     """Forces named in a text: (offset, acronym)."""
     return [(m.start(), _FORCE_NAMES[m.group(1)]) for m in _FORCE.finditer(text)
             if not (m.start() and text[m.start() - 1].isalnum())]
-
-
-@functools.cache
-def ranks() -> tuple[tuple[str, str], ...]:
-    """(spelling, abbreviation) for every abbreviation and full name in the ranks seed, longest
-    first, so "Lt. Gen." wins over "Gen."."""
-    with open(SEEDS_DIR / "ranks.csv", newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    pairs: dict[str, str] = {}
-    for r in rows:
-        pairs.setdefault(r["rank_abbreviation"], r["rank_abbreviation"])
-        pairs.setdefault(r["rank_name"], r["rank_abbreviation"])
-    return tuple(sorted(pairs.items(), key=lambda p: len(p[0]), reverse=True))

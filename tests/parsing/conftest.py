@@ -7,6 +7,9 @@ from golden_facts import golden as load_golden
 from variants import CONTENT_TYPE, snapshot_bytes
 
 from orchestration.parsing import ParsedPage, parse_page
+from orchestration.reference import load_reference
+
+REFERENCE = load_reference()
 
 
 @pytest.fixture(scope="session")
@@ -16,7 +19,7 @@ def snapshot() -> bytes:
 
 @pytest.fixture(scope="session")
 def parsed(snapshot: bytes) -> ParsedPage:
-    return parse_page(snapshot, CONTENT_TYPE)
+    return parse_page(snapshot, CONTENT_TYPE, REFERENCE)
 
 
 @pytest.fixture(scope="session")

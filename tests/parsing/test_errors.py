@@ -19,6 +19,9 @@ from variants import (
 )
 
 from orchestration.parsing import ParseError, parse_page
+from orchestration.reference import load_reference
+
+REFERENCE = load_reference()
 
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
        b"\x1f\x15\xc4\x89\x00\x00\x00\nIDATx\x9cc\x00\x01\x00\x00\x05\x00\x01\r\n-\xb4\x00\x00"
@@ -114,7 +117,7 @@ CASES = {
 @pytest.mark.parametrize(("body", "content_type", "check"), CASES.values(), ids=CASES.keys())
 def test_bad_input_raises_its_check(body: bytes, content_type: str | None, check: str) -> None:
     with pytest.raises(ParseError) as raised:
-        parse_page(body, content_type)
+        parse_page(body, content_type, REFERENCE)
     assert raised.value.check == check, raised.value.message
 
 
@@ -122,7 +125,7 @@ def test_bad_input_raises_its_check(body: bytes, content_type: str | None, check
 def test_error_message_is_one_readable_line(body: bytes, content_type: str | None,
                                             check: str) -> None:
     with pytest.raises(ParseError) as raised:
-        parse_page(body, content_type)
+        parse_page(body, content_type, REFERENCE)
     error = raised.value
     assert str(error) == f"{error.check}: {error.message}"
     assert error.message.strip() == error.message != ""
@@ -133,7 +136,7 @@ def test_error_message_is_one_readable_line(body: bytes, content_type: str | Non
 
 def test_error_names_the_offending_commander_line() -> None:
     with pytest.raises(ParseError) as raised:
-        parse_page(_without_commander_line(4, "dates"), CONTENT_TYPE)
+        parse_page(_without_commander_line(4, "dates"), CONTENT_TYPE, REFERENCE)
     assert "Thorstein Skiaker" in raised.value.message
 
 
@@ -141,18 +144,18 @@ def test_renamed_heading_error_lists_the_headings_found() -> None:
     body = _page(lambda p: p.replace("KFOR commanders in chronological order",
                                      "Leadership history"))
     with pytest.raises(ParseError) as raised:
-        parse_page(body, CONTENT_TYPE)
+        parse_page(body, CONTENT_TYPE, REFERENCE)
     assert "'Leadership history'" in raised.value.message
 
 
 def test_parse_error_is_a_value_error() -> None:
     """Callers that catch ValueError keep working."""
     with pytest.raises(ValueError):
-        parse_page(b"", None)
+        parse_page(b"", None, REFERENCE)
 
 
 def test_dates_without_name_error_quotes_the_line_before() -> None:
     with pytest.raises(ParseError) as raised:
-        parse_page(_without_commander_line(4, "name"), CONTENT_TYPE)
+        parse_page(_without_commander_line(4, "name"), CONTENT_TYPE, REFERENCE)
     assert "'06 Apr 2001 - 03 Oct 2001'" in raised.value.message
     assert "'16 Oct 2000 - 06 Apr 2001'" in raised.value.message

@@ -15,6 +15,9 @@ from hypothesis import strategies as st
 from variants import CONTENT_TYPE, snapshot_bytes, snapshot_text
 
 from orchestration.parsing import ParsedPage, ParseError, parse_page
+from orchestration.reference import load_reference
+
+REFERENCE = load_reference()
 
 KNOWN_CHECKS = {
     "empty_body", "not_html", "charset_unknown", "charset_mismatch", "title_missing",
@@ -35,7 +38,7 @@ FAST = settings(max_examples=200, **_COMMON)
 SLOW = settings(max_examples=1000, **_COMMON)
 
 SNAPSHOT = snapshot_text()
-SNAPSHOT_PAGE = parse_page(snapshot_bytes(), CONTENT_TYPE)
+SNAPSHOT_PAGE = parse_page(snapshot_bytes(), CONTENT_TYPE, REFERENCE)
 
 CONTENT_TYPES = st.sampled_from([
     None, "text/html", CONTENT_TYPE, "text/html; charset=windows-1252",
@@ -67,7 +70,7 @@ def assert_parses_or_refuses(body: bytes, content_type: str | None) -> ParsedPag
     """The property: a ParseError with a known check and a one-line message, or a page that has
     a title, a Last-updated stamp, well-formed commanders and a version key of its text."""
     try:
-        page = parse_page(body, content_type)
+        page = parse_page(body, content_type, REFERENCE)
     except ParseError as error:
         assert error.check in KNOWN_CHECKS, error
         assert error.message and error.message.isprintable(), repr(error.message)
@@ -204,4 +207,4 @@ def snapshot_with_noise(draw) -> str:
 @FAST
 @given(page=snapshot_with_noise())
 def test_comments_and_whitespace_between_tags_change_nothing(page: str) -> None:
-    assert parse_page(page.encode("utf-8"), CONTENT_TYPE) == SNAPSHOT_PAGE
+    assert parse_page(page.encode("utf-8"), CONTENT_TYPE, REFERENCE) == SNAPSHOT_PAGE

@@ -6,6 +6,9 @@ import pytest
 
 from orchestration.parsing import ParseError
 from orchestration.parsing.commanders import parse_commanders, split_name
+from orchestration.reference import load_reference
+
+REFERENCE = load_reference()
 
 
 @pytest.mark.parametrize(("who", "expected"), [
@@ -35,12 +38,12 @@ from orchestration.parsing.commanders import parse_commanders, split_name
     ("Lt. Gen. Sir", ("Lt. Gen.", None, "Sir")),
 ])
 def test_split_name(who: str, expected: tuple) -> None:
-    assert split_name(who) == expected
+    assert split_name(who, REFERENCE) == expected
 
 
 def _read(*lines: str) -> list[tuple]:
     return [(c.rank, c.full_name, c.nation_code, c.service_code, c.start_text, c.end_text)
-            for c in parse_commanders(list(lines), "Commanders")]
+            for c in parse_commanders(list(lines), "Commanders", REFERENCE)]
 
 
 def test_name_line_then_date_line() -> None:
@@ -70,7 +73,7 @@ def test_lines_that_are_neither_are_skipped() -> None:
 def test_present_without_a_start_is_no_tenure() -> None:
     """"present" ends a tenure; it cannot start one (that would be a commander without dates)."""
     with pytest.raises(ParseError) as raised:
-        parse_commanders(["Lt. Gen. Klaus Reinhardt, GE A", "present"], "Commanders")
+        parse_commanders(["Lt. Gen. Klaus Reinhardt, GE A", "present"], "Commanders", REFERENCE)
     assert raised.value.check == "commander_without_dates"
 
 
@@ -85,5 +88,5 @@ def test_present_without_a_start_is_no_tenure() -> None:
 ])
 def test_list_errors(lines: list[str], check: str) -> None:
     with pytest.raises(ParseError) as raised:
-        parse_commanders(lines, "Commanders")
+        parse_commanders(lines, "Commanders", REFERENCE)
     assert raised.value.check == check

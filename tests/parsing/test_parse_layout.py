@@ -2,6 +2,9 @@
 
 from orchestration.parsing import parse_page
 from orchestration.paths import bundled_snapshot
+from orchestration.reference import load_reference
+
+REFERENCE = load_reference()
 
 SNAPSHOT = bundled_snapshot().read_bytes()
 
@@ -12,7 +15,7 @@ def test_last_updated_in_a_header_outside_main_is_found_and_keeps_the_version_ke
         b'<div class="breadcrumb">',
         b'<p class="updated">Last updated: 20 Nov. 2023 17:24</p><div class="breadcrumb">')
     assert moved != SNAPSHOT
-    original, page = parse_page(SNAPSHOT), parse_page(moved)
+    original, page = parse_page(SNAPSHOT, None, REFERENCE), parse_page(moved, None, REFERENCE)
     assert page.last_updated_text == "20 Nov 2023 17:24"
     assert page.content_sha256 == original.content_sha256
     assert page.commanders == original.commanders

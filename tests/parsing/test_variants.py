@@ -22,6 +22,9 @@ from variants import (
 )
 
 from orchestration.parsing import ParsedPage, parse_page
+from orchestration.reference import load_reference
+
+REFERENCE = load_reference()
 
 
 def facts(page: ParsedPage) -> dict:
@@ -49,7 +52,7 @@ def test_variant_changes_the_bytes(variant: Variant) -> None:
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=_ids(VARIANTS))
 def test_variant_reads_to_the_same_facts(variant: Variant, parsed: ParsedPage) -> None:
-    page = parse_page(variant.body(), variant.content_type)
+    page = parse_page(variant.body(), variant.content_type, REFERENCE)
     actual, expected = facts(page), facts(parsed)
     for key in expected:  # one assertion per part, so a failure names the part
         assert actual[key] == expected[key], key
@@ -58,7 +61,7 @@ def test_variant_reads_to_the_same_facts(variant: Variant, parsed: ParsedPage) -
 @pytest.mark.parametrize("variant", MARKUP_ONLY, ids=_ids(MARKUP_ONLY))
 def test_markup_only_variant_is_the_same_page(variant: Variant, parsed: ParsedPage) -> None:
     """Same article text, same version key, same section texts and source lines."""
-    page = parse_page(variant.body(), variant.content_type)
+    page = parse_page(variant.body(), variant.content_type, REFERENCE)
     assert page.article_text == parsed.article_text
     assert page.content_sha256 == parsed.content_sha256
     assert page == parsed
@@ -68,7 +71,7 @@ def test_markup_only_variant_is_the_same_page(variant: Variant, parsed: ParsedPa
 def test_text_changing_variant_is_a_new_version(variant: Variant, parsed: ParsedPage) -> None:
     """The version key follows the text: other words (or other line breaks) are another version,
     even when the facts are the same."""
-    page = parse_page(variant.body(), variant.content_type)
+    page = parse_page(variant.body(), variant.content_type, REFERENCE)
     assert page.article_text != parsed.article_text
     assert page.content_sha256 != parsed.content_sha256
 
@@ -83,7 +86,7 @@ def test_every_listed_rendering_is_checked_for_its_version_key() -> None:
 @pytest.mark.parametrize("word", ["present", "Present", "PRESENT", "today", "Today"])
 def test_current_commander_has_no_end_date(word: str) -> None:
     """(j) However "present" is spelt, the last tenure is open and the others are closed."""
-    page = parse_page(with_present_spelt(snapshot_text(), word).encode(), None)
+    page = parse_page(with_present_spelt(snapshot_text(), word).encode(), None, REFERENCE)
     assert page.commanders[-1].full_name == "Özkan Ulutaş"
     assert page.commanders[-1].end_text is None
     assert all(c.end_text for c in page.commanders[:-1])

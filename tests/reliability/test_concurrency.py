@@ -16,6 +16,7 @@ from support import pages
 from support.warehouse import file_sha256, query
 
 from orchestration.parsing import parse_page
+from orchestration.reference import load_reference
 
 from .faults import trickle
 from .harness import kfor, leftovers, log_records, start_kfor, wait_until
@@ -25,7 +26,7 @@ READER = Path(__file__).with_name("reader.py")
 
 
 def version_key(body: bytes) -> str:
-    return parse_page(body, HTML).content_sha256
+    return parse_page(body, HTML, load_reference()).content_sha256
 
 
 def lock_text(warehouse_path: Path) -> str:

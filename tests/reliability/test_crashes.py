@@ -25,6 +25,7 @@ from support.warehouse import query
 from orchestration import paths
 from orchestration.archive import Archive
 from orchestration.parsing import parse_page
+from orchestration.reference import load_reference
 
 from .harness import KFOR, copy_tree, kfor, leftovers, log_records
 
@@ -49,7 +50,7 @@ def copy_env(project: Path) -> dict:
 
 
 def version_key(body: bytes) -> str:
-    return parse_page(body, HTML).content_sha256
+    return parse_page(body, HTML, load_reference()).content_sha256
 
 
 def assert_one_complete_version(warehouse: Path, allowed: dict[str, int]) -> str:

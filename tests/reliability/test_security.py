@@ -9,6 +9,7 @@ from support import pages
 from support.warehouse import file_sha256, query
 
 from orchestration.parsing import parse_page
+from orchestration.reference import load_reference
 
 from .harness import assert_refused, kfor, leftovers, log_records
 
@@ -77,7 +78,7 @@ def test_sql_in_page_text_is_stored_verbatim_or_rejected_by_a_check(server, publ
     version = query(published_v1, "SELECT content_sha256 FROM marts.meta")[0][0]
     # exactly what the parser read (it spaces initials: "raw.commander" -> "raw. commander"),
     # and the page's line verbatim as the source text
-    parsed = parse_page(injected_page(name), HTML).commanders[23]
+    parsed = parse_page(injected_page(name), HTML, load_reference()).commanders[23]
     assert "DROP TABLE" in parsed.full_name
     rows = query(published_v1, "SELECT full_name, source_text FROM raw.commander "
                                "WHERE content_sha256 = ? ORDER BY ordinal", [version])

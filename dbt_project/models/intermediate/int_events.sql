@@ -1,5 +1,5 @@
 -- Events of every version: the dated statements of the prose and each assumption of command in the
--- commanders list. A happening stated twice is one row (golden rule E3): statements of the same
+-- commanders list. A happening stated twice is one row (rule E3 of docs/rules.md): statements of the same
 -- type whose periods are equal, or where one lies inside the other, merge into the finest one;
 -- on equal periods the commanders list wins, then page order.
 with mentions as (

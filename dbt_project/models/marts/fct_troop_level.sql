@@ -1,5 +1,5 @@
--- One strength figure the page reports for a force, with the period it carries (golden rules
--- T1-T6). is_current marks KFOR's figure for "today" only.
+-- One strength figure the page reports for a force, with the period it carries (rules T1-T6
+-- of docs/rules.md). is_current marks KFOR's figure for "today" only.
 select
     troop_level_key,
     force,
