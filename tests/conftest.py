@@ -12,19 +12,11 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+from support.isolation import isolate  # noqa: E402
+
 from orchestration import paths, settings  # noqa: E402
 
 SNAPSHOT = paths.bundled_snapshot()
-
-
-def isolate(mp: pytest.MonkeyPatch, root: Path) -> None:
-    """The warehouse, raw archive and Dagster instance under root; settings read afresh."""
-    mp.setenv("KFOR_WAREHOUSE", str(root / "warehouse" / "kfor.duckdb"))
-    mp.setenv("KFOR_RAW_DIR", str(root / "raw"))
-    mp.setenv("DAGSTER_HOME", str(root / "dagster_home"))
-    for name in ("KFOR_SOURCE_URL", "KFOR_WEBHOOK_URL", "KFOR_ALLOWED_HOSTS", "KFOR_CRON"):
-        mp.delenv(name, raising=False)
-    settings.get.cache_clear()
 
 
 @pytest.fixture(autouse=True)

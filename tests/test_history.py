@@ -8,9 +8,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import isolate
 from support import pages
 from support.http_server import PageServer
+from support.isolation import isolate
 from support.warehouse import query, table_checksums
 
 from orchestration.cli import main

@@ -1,5 +1,6 @@
 """`make dev`: the Dagster webserver and daemon come up bound to 127.0.0.1 only, the code location
-loads, and the daily schedule and the failure sensor are running."""
+loads, the daily schedule is running, and a `kfor refresh` started beside it (as cron would) shows
+up in the UI's GraphQL as soon as it ends, because both use one instance (DAGSTER_HOME)."""
 
 from __future__ import annotations
 
@@ -37,11 +38,11 @@ def listening_addresses(port: int) -> set[str]:
 
 
 @pytest.mark.slow
-def test_make_dev_serves_on_localhost_with_the_schedule_running(tmp_path):
+def test_make_dev_serves_on_localhost_and_shows_a_cron_refresh(tmp_path, dagster_home):
     port = free_port()
-    env = {**os.environ, "DEV_PORT": str(port), "DAGSTER_HOME_DIR": str(tmp_path / "dagster"),
+    env = {**os.environ, "DEV_PORT": str(port), "DAGSTER_HOME": str(dagster_home),
            "KFOR_SOURCE_URL": (ROOT / "raw" / "bundled").as_uri()}
-    proc = subprocess.Popen(["make", "-s", "dev", f"DAGSTER_HOME_DIR={tmp_path / 'dagster'}"],
+    proc = subprocess.Popen(["make", "-s", "dev"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     try:
@@ -61,15 +62,19 @@ def test_make_dev_serves_on_localhost_with_the_schedule_running(tmp_path):
         states = graphql(port, """{
           schedulesOrError(repositorySelector: {repositoryLocationName: "orchestration.definitions",
                                                 repositoryName: "__repository__"}) {
-            ... on Schedules { results { name scheduleState { status } } } }
-          sensorsOrError(repositorySelector: {repositoryLocationName: "orchestration.definitions",
-                                              repositoryName: "__repository__"}) {
-            ... on Sensors { results { name sensorState { status } } } } }""")
+            ... on Schedules { results { name scheduleState { status } } } } }""")
         schedules = {s["name"]: s["scheduleState"]["status"]
                      for s in states["schedulesOrError"]["results"]}
-        sensors = {s["name"]: s["sensorState"]["status"] for s in states["sensorsOrError"]["results"]}
         assert schedules == {"daily_refresh": "RUNNING"}
-        assert sensors == {"report_failed_run": "RUNNING"}
+
+        snapshot = sorted((ROOT / "raw" / "bundled").glob("*.html"))[-1].as_uri()
+        cron = subprocess.run([str(ROOT / ".venv" / "bin" / "kfor"), "refresh", "--source",
+                               snapshot], env=env, capture_output=True, text=True, timeout=300,
+                              stdin=subprocess.DEVNULL)
+        assert cron.returncode == 0, cron.stderr
+        runs = graphql(port, """{ runsOrError { ... on Runs { results {
+                                  runId jobName status } } } }""")["runsOrError"]["results"]
+        assert [(r["jobName"], r["status"]) for r in runs] == [("refresh", "SUCCESS")]
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:

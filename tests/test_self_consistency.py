@@ -7,9 +7,9 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from conftest import isolate
 from support import pages
 from support.http_server import PageServer
+from support.isolation import isolate
 from support.warehouse import table_checksums
 
 from orchestration import dbt_build

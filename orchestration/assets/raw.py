@@ -5,6 +5,7 @@ through the same `decide()` as `kfor refresh`; an unchanged page ends the run wi
 replay mode the scratch file starts empty and takes every published version in the archive."""
 
 import html
+import sys
 
 import dagster as dg
 import duckdb
@@ -32,7 +33,7 @@ def raw(context: dg.AssetExecutionContext, refresh_run: RefreshRun, page_source:
     state = refresh_run.state
     settings, archive = state.settings, Archive(state.settings.raw_dir)
     if refresh_run.mode == "replay":
-        counts = load_replay(settings, archive, context.log.info)
+        counts = load_replay(settings, archive, lambda line: progress(context, line))
         version = None
     else:
         if state.record is None:  # started by the schedule or the UI: check the page here
@@ -57,6 +58,12 @@ def raw(context: dg.AssetExecutionContext, refresh_run: RefreshRun, page_source:
         if table == "commander" and version:
             metadata["preview"] = dg.MetadataValue.md(commander_preview(version))
         yield dg.MaterializeResult(asset_key=key, metadata=metadata)
+
+
+def progress(context, line: str) -> None:
+    """Long work says how far it got: in the run's log, and on stderr for `kfor replay`."""
+    context.log.info(line)
+    print(f"  {line}", file=sys.stderr, flush=True)
 
 
 def load_changed(settings, archive: Archive, record: dict):
