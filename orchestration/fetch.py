@@ -1,6 +1,11 @@
 """Fetching the page: http(s) with timeouts, one overall deadline, retries with backoff, a size cap
 and conditional GET; file:// for local copies. Plain Python (no Dagster, no dbt) so the light page
-check stays light; orchestration.resources wraps it as a Dagster resource."""
+check stays light; orchestration.resources wraps it as a Dagster resource.
+
+Redirects are followed only to the source's own host and port (an upgrade from http to https on the
+same host counts as the same port, 80 -> 443) or to a host in KFOR_ALLOWED_HOSTS, and never from
+https to http. Every FetchError's cause is redacted (orchestration.redact): it may quote the
+source URL, which can carry credentials; the fetch itself uses the real URL."""
 
 from __future__ import annotations
 
@@ -13,13 +18,15 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import SplitResult, unquote, urljoin, urlsplit
 
 import httpx
 
 from .paths import USER_AGENT
+from .redact import redact_text
 
 RETRY_STATUS = {429, 500, 502, 503, 504}
+DEFAULT_PORTS = {"http": 80, "https": 443}
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
@@ -29,6 +36,7 @@ class FetchError(Exception):
 
     def __init__(self, cause: str, *, unreachable: bool = False, attempts: int = 1,
                  status: int | None = None):
+        cause = redact_text(cause)  # every URL in it; fetch() also scrubs the source's secrets
         super().__init__(cause)
         self.cause = cause
         self.unreachable = unreachable
@@ -37,6 +45,12 @@ class FetchError(Exception):
 
     def __str__(self) -> str:  # the cause as it stands, suffixes such as "(after 4 attempts)" too
         return self.cause
+
+    def redact(self, *urls: str) -> FetchError:
+        """Scrub the secrets of `urls` from the cause (and args), wherever they appear."""
+        self.cause = redact_text(self.cause, *urls)
+        self.args = (self.cause,)
+        return self
 
 
 @dataclass(frozen=True)
@@ -76,7 +90,16 @@ class FetchPolicy:
 
 def fetch(url: str, validators: Validators | None = None,
           policy: FetchPolicy | None = None, sleep=time.sleep) -> FetchResult:
-    """Fetch `url` (http, https or file). Raises FetchError with one clear cause."""
+    """Fetch `url` (http, https or file). Raises FetchError with one clear cause, which never
+    holds the URL's credentials or secret parameters."""
+    try:
+        return _fetch(url, validators, policy, sleep)
+    except FetchError as e:
+        raise e.redact(url) from None
+
+
+def _fetch(url: str, validators: Validators | None, policy: FetchPolicy | None,
+           sleep) -> FetchResult:
     policy = policy or FetchPolicy()
     try:
         scheme = urlsplit(url).scheme.lower()
@@ -220,10 +243,38 @@ def _deadline_passed(policy: FetchPolicy, url: str, attempt: int, detail: str = 
                       f"{detail}{after}", status=status)
 
 
+def _port(parts: SplitResult) -> int | None:
+    """The port a URL connects to (its scheme's default when it names none)."""
+    return parts.port or DEFAULT_PORTS.get(parts.scheme.lower())
+
+
+def redirect_refusal(origin: str, current: str, target: str,
+                     allowed_hosts: tuple[str, ...] | set[str] = ()) -> str | None:
+    """Why a redirect from `current` (reached from the source URL `origin`) to `target` must not
+    be followed, or None to follow it. Followed: the origin's host and port; an upgrade from
+    http to https on the origin's host (port 80 -> 443 counts as the same port); any port of a
+    host in `allowed_hosts`. Never: https -> http, anywhere in the chain. Raises ValueError for
+    a target whose port is not a number."""
+    o, c, t = urlsplit(origin), urlsplit(current), urlsplit(target)
+    scheme = t.scheme.lower()
+    if c.scheme.lower() == "https" and scheme == "http":
+        return f"redirect from https to http refused: {target} (a downgrade is never followed)"
+    if t.hostname in {h.lower() for h in allowed_hosts}:
+        return None
+    if t.hostname != o.hostname:
+        return f"redirect to another host refused: {target} (allow it with KFOR_ALLOWED_HOSTS)"
+    port, origin_port = _port(t), _port(o)
+    if port == origin_port:
+        return None
+    if o.scheme.lower() == "http" and scheme == "https" and (origin_port, port) == (80, 443):
+        return None  # the upgrade of the default port
+    return (f"redirect to another port refused: {target} (the source is on port {origin_port}; "
+            "allow the host with KFOR_ALLOWED_HOSTS)")
+
+
 def _one_attempt(client: httpx.Client, url: str, policy: FetchPolicy, deadline: float,
                  attempt: int, started: float, watchdog: _Watchdog) -> FetchResult:
     origin_host = urlsplit(url).hostname
-    allowed = {h.lower() for h in policy.allowed_hosts}
     seen = [url]
     current = url
     for _ in range(policy.max_redirects + 1):
@@ -240,15 +291,14 @@ def _one_attempt(client: httpx.Client, url: str, policy: FetchPolicy, deadline: 
                     try:
                         target = urljoin(current, response.headers.get("location", ""))
                         parts = urlsplit(target)
-                        host = parts.hostname
+                        if parts.scheme not in ("http", "https"):
+                            raise FetchError(f"redirect to a non-http URL refused: {target}")
+                        refusal = redirect_refusal(url, current, target, policy.allowed_hosts)
                     except ValueError:
                         raise FetchError(f"redirect to an invalid URL refused: "
                                          f"{response.headers.get('location')!r}") from None
-                    if parts.scheme not in ("http", "https"):
-                        raise FetchError(f"redirect to a non-http URL refused: {target}")
-                    if host != origin_host and host not in allowed:
-                        raise FetchError(f"redirect to another host refused: {target} "
-                                         "(allow it with KFOR_ALLOWED_HOSTS)")
+                    if refusal:
+                        raise FetchError(refusal)
                     if target in seen:
                         raise FetchError(f"redirect loop: {' -> '.join(seen + [target])}")
                     seen.append(target)

@@ -41,6 +41,7 @@ from .lock import refresh_lock
 from .outcome import conclude
 from .parsing import ParsedPage, ParseError, parse_page
 from .publish import discard_build, holds_fetch, read_meta
+from .redact import redact_url
 from .reference import load_reference
 from .settings import Settings
 
@@ -70,7 +71,9 @@ def now_utc() -> str:
 
 
 def new_record(url: str, source: str | None = None) -> dict:
-    return {"fetch_id": uuid.uuid4().hex, "fetched_at": now_utc(), "url": url,
+    """A fetch's record. Its URL is redacted (user-info, secret query values): the record reaches
+    the fetch log, the warehouse, the instance and alerts; the fetch itself uses the real URL."""
+    return {"fetch_id": uuid.uuid4().hex, "fetched_at": now_utc(), "url": redact_url(url),
             "source": source or ("file" if url.lower().startswith("file:") else "live")}
 
 

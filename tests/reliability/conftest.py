@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from support import pages
 from support.http_server import PageServer
+from support.tls import TLSPageServer, self_signed
 
 from .harness import copy_tree, kfor
 
@@ -28,6 +29,26 @@ def stop():
 def server(stop):
     with PageServer() as s:
         # a client that gives up mid-response (the point of many tests) is not a server error
+        s.httpd.handle_error = lambda request, client_address: None
+        yield s
+        stop.set()
+
+
+@pytest.fixture(scope="session")
+def tls_files(tmp_path_factory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and localhost, and its key."""
+    made = self_signed(tmp_path_factory.mktemp("tls"))
+    if made is None:
+        pytest.skip("openssl is not installed: no local HTTPS server")
+    return made
+
+
+@pytest.fixture
+def tls_server(tls_files, monkeypatch, stop):
+    """A page server on https://127.0.0.1:<port>, trusted by this test's clients (SSL_CERT_FILE,
+    which `kfor` subprocesses inherit too)."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(tls_files[0]))
+    with TLSPageServer(*tls_files) as s:
         s.httpd.handle_error = lambda request, client_address: None
         yield s
         stop.set()

@@ -1,7 +1,8 @@
 """Bad pages (tests/reliability/bad_pages.py, generated from the snapshot) served over HTTP after v1
 is published: each must be refused by a named check, the parser's or a dbt test's, before publish.
 `kfor refresh` exits 1 with one line naming the check, the published file stays byte-identical,
-the fetch log says `rejected: <check>`, the bad body is archived, and no scratch file is left."""
+the fetch log says `rejected: <check>`, the bad body is archived when it looks like HTML (else its
+hash and size are logged), and no scratch file is left."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import hashlib
 
 import pytest
 from support.warehouse import file_sha256, query
+
+from orchestration.archive import looks_like_html
 
 from .bad_pages import CASES
 from .harness import assert_refused, kfor, log_records
@@ -73,8 +76,14 @@ def test_bad_page_is_rejected_by_a_named_check(server, published_v1, raw_dir, ca
     line = out.stderr.strip()
     assert line.startswith(f"rejected: {check} (") and len(line) < 600, line
     assert record["message"] and "\n" not in record["message"]
-    # the bad body is archived (content-addressed) and the log says which it was
+    # the log says which body it was; one that looks like HTML is archived (content-addressed),
+    # anything else (empty, binary) only by its hash and size
     assert record["body_sha256"] == hashlib.sha256(body).hexdigest()
-    assert (raw_dir / "pages" / f"{record['body_sha256']}.html").read_bytes() == body
+    assert record["bytes"] == len(body)
+    archived = raw_dir / "pages" / f"{record['body_sha256']}.html"
+    if looks_like_html(body):
+        assert archived.read_bytes() == body
+    else:
+        assert not archived.exists()
     assert [r["outcome"] for r in log_records(raw_dir)] == ["published", record["outcome"]]
     assert query(published_v1, "SELECT content_sha256 FROM marts.meta") == version

@@ -19,13 +19,15 @@ class Route:
 
 
 class LocalServer:
-    """A threaded HTTP server on 127.0.0.1 (a free port) for a handler class; a context manager."""
+    """A threaded HTTP server on 127.0.0.1 (a free port, or `port`) for a handler class; a context
+    manager."""
 
-    def __init__(self, handler: type[BaseHTTPRequestHandler], default_path: str = "/"):
+    def __init__(self, handler: type[BaseHTTPRequestHandler], default_path: str = "/",
+                 port: int = 0):
         handler.protocol_version = "HTTP/1.1"
         handler.log_message = lambda *args: None
         self.default_path = default_path
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -43,7 +45,7 @@ class LocalServer:
 
 
 class PageServer(LocalServer):
-    def __init__(self):
+    def __init__(self, port: int = 0):
         self.routes: dict[str, Route] = {}
         self.hits: Counter[str] = Counter()
         self.requests: list[dict] = []
@@ -71,7 +73,7 @@ class PageServer(LocalServer):
                 if body:
                     self.wfile.write(body)
 
-        super().__init__(Handler)
+        super().__init__(Handler, port=port)
 
     def route(self, path: str, **kwargs) -> str:
         self.routes[path] = Route(**kwargs)

@@ -1,0 +1,149 @@
+"""Secrets out of everything the project writes: the fetch log, messages, alerts, the warehouse.
+
+A source URL may carry credentials (`https://user:password@host/...`) or secret query parameters
+(`?token=...`, `?api_key=...`, `X-Amz-Signature=...`). The fetch uses the real URL; whatever is
+written or printed uses `redact_url(url)` or `redact_text(message, url)`.
+
+Rules (SPEC "Credentials and secret query parameters are never written"):
+- the user-info part (`user:password@`, or `user@`) of any `scheme://` URL is removed;
+- the value of every query parameter whose (percent-decoded, case-folded) name contains one of
+  SECRET_WORDS is replaced by REDACTED, the name kept; the fragment gets the same treatment
+  (OAuth puts `#access_token=...` there);
+- nothing else changes: a URL without secrets comes back byte for byte (no normalisation), and
+  redacting twice gives what redacting once gave.
+
+Plain string surgery, no URL parser: it must never raise, whatever the text.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote, unquote_plus
+
+REDACTED = "REDACTED"
+SECRET_WORDS = ("token", "key", "secret", "pass", "auth", "sig", "session")
+# Shortest secret value redact_text replaces where it appears outside a URL: shorter ones ("1",
+# "a") would also match innocent words and digits of the message itself.
+MIN_LITERAL = 3
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+# A URL inside free text: a scheme, "//", then anything up to whitespace, a quote or a bracket.
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>`]*")
+# An authority that cannot be host[:port] because its "port" is not a number: "bob:p".
+_MALFORMED_USERINFO = re.compile(r"[^:\[\]]*:(?![0-9]*$)")
+
+
+def is_secret_name(name: str) -> bool:
+    """True for a query parameter name that holds a secret (token, api_key, X-Amz-Signature...)."""
+    folded = unquote_plus(name).casefold()
+    return any(word in folded for word in SECRET_WORDS)
+
+
+def _redact_params(part: str) -> str:
+    """`a=1&token=x;sig=y` with every secret value replaced (`&` and `;` both separate)."""
+    out = []
+    for piece in re.split(r"([&;])", part):
+        if piece in ("&", ";") or "=" not in piece:
+            out.append(piece)
+            continue
+        name, _, value = piece.partition("=")
+        out.append(f"{name}={REDACTED}" if is_secret_name(name) and value != REDACTED
+                   else piece)
+    return "".join(out)
+
+
+def redact_url(url: str) -> str:
+    """`url` without its user-info and with the values of secret parameters replaced by
+    REDACTED. Any other string (not a URL, half a URL) comes back with the same treatment of what
+    looks like its query; never raises."""
+    if not isinstance(url, str) or not url:
+        return url
+    rest, fragment = url, None
+    if "#" in rest:
+        rest, fragment = rest.split("#", 1)
+    query = None
+    if "?" in rest:
+        rest, query = rest.split("?", 1)
+    scheme = _SCHEME.match(rest)
+    head = scheme.group(0) if scheme else ""
+    body = rest[len(head):]
+    if body.startswith("//"):
+        authority, slash, path = _split_authority(body[2:])
+        if "@" in authority:
+            authority = authority.rsplit("@", 1)[1]
+        elif _MALFORMED_USERINFO.match(authority) and "@" in url[len(head) + 2:]:
+            # "https://bob:p#ss@host/": a password with a raw "#", "?" or "/" ends the authority
+            # early for every parser (the fetch fails on port "p"), yet it is a password
+            return head + "//" + redact_url(url[len(head) + 2:].split("@", 1)[1])
+        body = f"//{authority}{slash}{path}"
+    out = head + body
+    if query is not None:
+        out += "?" + _redact_params(query)
+    if fragment is not None:
+        out += "#" + _redact_params(fragment)
+    return out
+
+
+def _split_authority(after_slashes: str) -> tuple[str, str, str]:
+    """(authority, "/" or "", path) of what follows `scheme://` (the query is already off)."""
+    if "/" in after_slashes:
+        authority, path = after_slashes.split("/", 1)
+        return authority, "/", path
+    return after_slashes, "", ""
+
+
+def secrets_of(url: str) -> set[str]:
+    """The secret values a URL carries (user name, password, secret parameters' values), as
+    written and percent-decoded."""
+    found: set[str] = set()
+    if not isinstance(url, str):
+        return found
+    rest = url
+    fragment = ""
+    if "#" in rest:
+        rest, fragment = rest.split("#", 1)
+    query = ""
+    if "?" in rest:
+        rest, query = rest.split("?", 1)
+    scheme = _SCHEME.match(rest)
+    body = rest[len(scheme.group(0)):] if scheme else rest
+    if body.startswith("//"):
+        authority = _split_authority(body[2:])[0]
+        if "@" not in authority and _MALFORMED_USERINFO.match(authority):
+            after = url[len(scheme.group(0)) + 2:] if scheme else url[2:]
+            # see redact_url: the password holds a raw "#", "?" or "/"
+            authority = after.split("@", 1)[0] + "@" if "@" in after else authority
+        if "@" in authority:
+            userinfo = authority.rsplit("@", 1)[0]
+            found.add(userinfo)  # "user:password", or a bare token as the user name
+            if ":" in userinfo:  # the password; a user name alone is no secret to hunt for
+                found.add(userinfo.split(":", 1)[1])
+    for part in (query, fragment):
+        for piece in re.split(r"[&;]", part):
+            name, eq, value = piece.partition("=")
+            if eq and is_secret_name(name) and value != REDACTED:
+                found.add(value)
+    found |= {unquote(v) for v in found} | {unquote_plus(v) for v in found}
+    return {v for v in found if v and v != REDACTED}
+
+
+def redact_text(text: str | None, *urls: str | None) -> str | None:
+    """A message with every URL in it redacted, and the secret values of `urls` (the URLs the
+    message is about, e.g. the source) replaced wherever else they appear, e.g. decoded, or a
+    host's `user:password@` without its scheme. Values shorter than MIN_LITERAL characters are
+    replaced only inside URLs."""
+    if not isinstance(text, str) or not text:
+        return text
+    out = text
+    for url in urls:
+        if isinstance(url, str) and url and url in out:
+            out = out.replace(url, redact_url(url))
+    out = _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), out)
+    literals = set()
+    for url in urls:
+        literals |= secrets_of(url) if url else set()
+    for value in sorted(literals, key=len, reverse=True):  # "user:pw" before "pw"
+        if len(value) < MIN_LITERAL:
+            continue
+        out = re.sub(rf"(?<![A-Za-z0-9]){re.escape(value)}(?![A-Za-z0-9])", REDACTED, out)
+    return out
