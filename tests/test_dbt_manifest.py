@@ -14,14 +14,39 @@ PROBE = ("import time; from orchestration import dbt_build; t = time.perf_counte
 
 
 def test_a_refresh_process_parses_once_on_the_dev_target_with_partial_parsing():
-    """A fresh process gets a whole Manifest from dbt's public parse (partial parsing on the dev
-    target, whose path never changes, so the saved state stays valid for every warehouse)."""
+    """Without the cache, a fresh process gets a whole Manifest from dbt's public parse (partial
+    parsing on the dev target, whose path never changes, so the saved state stays valid)."""
+    from orchestration import manifest_cache
+
     dbt_build.prepare()
+    manifest_cache.CACHE.unlink(missing_ok=True)
     out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     count, unique_id, _seconds = out.stdout.split()
     assert unique_id == "model.kfor.fct_command_tenure"
     assert int(count) == len(dbt_build.manifest().nodes)
+
+
+def test_the_cached_manifest_is_whole_after_an_upgrade_or_not_used(tmp_path, monkeypatch):
+    """The one dbt internal (orchestration/manifest_cache.py): a Manifest rebuilt from the cache in
+    a fresh process resolves refs and holds every node; an upgrade that breaks that fails here."""
+    from orchestration import manifest_cache
+
+    dbt_build.manifest()
+    assert manifest_cache.CACHE.exists()
+    out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    count, unique_id, seconds = out.stdout.split()
+    assert unique_id == "model.kfor.fct_command_tenure"
+    assert int(count) == len(dbt_build.manifest().nodes)
+    # a project change (or another dbt) changes the key: the cache is not used
+    project = tmp_path / "p"
+    (project / "models").mkdir(parents=True)
+    (project / "models" / "a.sql").write_text("select 1")
+    before = manifest_cache.fingerprint(project)
+    (project / "models" / "a.sql").write_text("select 2")
+    assert manifest_cache.fingerprint(project) != before
+    assert manifest_cache.load("not-the-key") is None
 
 
 def test_the_scratch_path_reaches_dbt_only_through_the_build_args(tmp_path):

@@ -36,6 +36,7 @@ def published(path) -> dict:
     return {s: table_checksums(path, s, BUILD_TIME) for s in DBT_SCHEMAS}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("walk", ["publish, unchanged x2, rejected, new version, rollback, replay"])
 def test_every_step_leaves_a_file_that_rebuilds_to_itself(walk, tmp_path, monkeypatch):
     from reliability.bad_pages import commanders_missing
