@@ -231,6 +231,27 @@ def _point_current(root: Path, name: str) -> None:
     fsync_path(root)
 
 
+def settle(published: Path, version: str | None) -> bool:
+    """After a killed refresh (called by recovery, under the refresh lock): the Parquet copy
+    names the published version, and a half-written export is gone. Returns whether it
+    re-exported."""
+    root = published.parent / "parquet"
+    if root.is_dir():
+        with _export_lock(root):
+            clean_stale(root)
+    if not version or not published.exists():
+        return False
+    current = current_folder(root) if root.is_dir() else None
+    try:
+        exported = json.loads((current / MANIFEST).read_text())["version"] if current else None
+    except (OSError, ValueError, KeyError):
+        exported = None
+    if exported == version:
+        return False
+    export_parquet(published, root, version)
+    return True
+
+
 def after_publish(published: Path, version: str, plots: bool = True) -> list[str]:
     """The published file's derived copies for tools that cannot read DuckDB: every mart as Parquet
     (parquet/current/) and the README's plots (img/), beside the published file. Made after the

@@ -179,6 +179,11 @@ def recover(settings: Settings, instance, exclude_run: str | None = None) -> lis
         mark_failed(instance, run, "the refresh process died; marked failed by the next refresh")
         notes.append(f"marked the interrupted run {run.run_id[:8]} failed")
     discard_build(settings)
+    if notes:  # a refresh killed after its rename may not have finished the Parquet copy
+        from .export import settle
+
+        if settle(settings.warehouse, (read_meta(settings.warehouse) or {}).get("content_sha256")):
+            notes.append("re-exported the Parquet copy of the published version")
     return notes
 
 

@@ -352,3 +352,26 @@ def test_a_run_killed_mid_build_is_marked_failed_by_the_next_refresh(tmp_path, s
     outcomes = {r["fetch_id"]: r["outcome"] for r in log_records(raw_dir)}
     assert outcomes[fetch_id] == "failed: interrupted"
     assert not dead_or_running_runs()
+
+
+def test_a_kill_during_the_parquet_export_is_settled_by_an_unchanged_refresh(
+        server, published_v1, raw_dir, warehouse_path):
+    """Killed after the rename, mid-export: a half-written export folder and no `current` for the
+    published version. An unchanged refresh writes no export of its own, so recovery settles it."""
+    parquet = warehouse_path.parent / "parquet"
+    (parquet / "current").unlink()
+    (parquet / ".tmp-20300101T000000000000Z-deadbeef0000.1").mkdir()
+    record = log_records(raw_dir)[-1]
+    log = raw_dir / "fetch_log.jsonl"
+    lines = log.read_text().splitlines()
+    log.write_text("\n".join(lines[:-1]) + ("\n" if lines[:-1] else ""))
+    _observe_unfinished_check(record)
+
+    url = server.route("/p.htm", body=pages.v1(), headers={"Content-Type": HTML})
+    out = kfor("refresh", "--source", url)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("unchanged: ")
+    assert "note: re-exported the Parquet copy of the published version" in out.stderr
+    assert not leftovers(warehouse_path, raw_dir), leftovers(warehouse_path, raw_dir)
+    manifest = json.loads((parquet / "current" / "manifest.json").read_text())
+    assert manifest["version"] == record["content_sha256"]
