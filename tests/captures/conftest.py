@@ -12,11 +12,6 @@ import pytest  # noqa: E402
 from archive_server import ArchiveServer  # noqa: E402
 
 from orchestration import paths  # noqa: E402
-from orchestration.reference import load_reference  # noqa: E402
-
-PAGE_URL = "https://www.nato.int/cps/en/natohq/topics_48818.htm"
-OLD_URL = "http://www.nato.int/cps/en/natolive/topics_48818.htm"
-REFERENCE = load_reference()
 
 
 @pytest.fixture(scope="session")

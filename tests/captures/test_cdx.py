@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from archive_server import ArchiveServer, Replay
-from conftest import PAGE_URL
+from capture_data import PAGE_URL
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from playback_fixture import as_playback
@@ -35,6 +35,7 @@ from orchestration.captures import (
 from orchestration.fetch import FetchPolicy
 
 FAST = FetchPolicy(backoff=0.01, deadline=10)
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 def query(archive: ArchiveServer, **kw) -> CdxQuery:
@@ -159,7 +160,7 @@ def test_a_download_killed_mid_capture_resumes_where_it_stopped(archive, tmp_pat
         for item in d:
             d.done(item)
     """)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(Path.cwd()),
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT),
                                                                    os.environ.get("PYTHONPATH")]))}
     proc = subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE,
                             text=True)

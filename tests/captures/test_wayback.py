@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from conftest import PAGE_URL, REFERENCE
+from capture_data import PAGE_URL, REFERENCE
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from playback_fixture import absolute_links, as_playback, links, without_main

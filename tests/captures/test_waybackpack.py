@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from conftest import PAGE_URL, REFERENCE
+from capture_data import PAGE_URL, REFERENCE
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from playback_fixture import as_playback
