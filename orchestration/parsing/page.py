@@ -6,7 +6,9 @@ from __future__ import annotations
 import hashlib
 import re
 
-from .commanders import parse_commanders
+from bs4 import Tag
+
+from .commanders import dates_first_rows, parse_commanders
 from .dates import MON, month_abbr
 from .document import (
     Block,
@@ -60,10 +62,11 @@ def parse_page(body: bytes, content_type: str | None, reference: Reference) -> P
         headings = ", ".join(repr(g[0].heading) for g in grouped[1:]) or "none"
         raise ParseError("commanders_missing",
                          f"no section heading names the commanders (headings: {headings})")
+    dates_first = dates_first_rows(_table_rows(root), reference)
     commanders = []
     for section, section_blocks in commander_sections:
         lines = [line for b in section_blocks for line in b.lines]
-        commanders.extend(parse_commanders(lines, section.heading_path, reference))
+        commanders.extend(parse_commanders(lines, section.heading_path, reference, dates_first))
     if len(commander_sections) > 1:  # one numbering across the lists
         commanders = [c.__class__(**{**c.__dict__, "ordinal": i})
                       for i, c in enumerate(commanders, start=1)]
@@ -76,6 +79,12 @@ def parse_page(body: bytes, content_type: str | None, reference: Reference) -> P
         title=title, last_updated_text=last_updated, article_text=article_text,
         sections=tuple(s for s, _ in grouped), commanders=tuple(commanders),
         troop_figures=tuple(figures), events=tuple(events))
+
+
+def _table_rows(root: Tag) -> list[list[str]]:
+    """The text of each table row's cells, for C3 (the blocks keep cells, not rows)."""
+    return [[clean(text_of(cell)) for cell in row.find_all(("td", "th"), recursive=False)]
+            for row in root.find_all("tr")]
 
 
 def _title(marks: Landmarks) -> str:
