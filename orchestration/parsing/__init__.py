@@ -1,7 +1,7 @@
 """The page parser: a pure function from HTML bytes (and the reference data passed in) to typed
 records with their source text."""
 
-from .page import parse_page
+from .page import HISTORICAL, LIVE, Requirements, parse_page
 from .records import (
     PARSER_VERSION,
     Commander,
@@ -13,5 +13,5 @@ from .records import (
 )
 from .reference import Reference
 
-__all__ = ["PARSER_VERSION", "Commander", "EventMention", "ParseError", "ParsedPage", "Reference",
-           "Section", "TroopFigure", "parse_page"]
+__all__ = ["HISTORICAL", "LIVE", "PARSER_VERSION", "Commander", "EventMention", "ParseError",
+           "ParsedPage", "Reference", "Requirements", "Section", "TroopFigure", "parse_page"]

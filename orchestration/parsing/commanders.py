@@ -1,7 +1,7 @@
 """The commanders list: a name line ("Lt. Gen. Sir Michael Jackson, UK A") and a date line
 ("09 Jun 1999 - 08 Oct 1999"), whether they come as paragraph pairs, <br> lines, table cells or
-one list item (rule C1 of docs/rules.md). Rank, nation and service are kept as written; dbt checks
-them against the seeds."""
+one list item (rule C1 of docs/rules.md), name first or dates first (C3). Rank, nation and service
+are kept as written; dbt checks them against the seeds."""
 
 from __future__ import annotations
 
@@ -18,21 +18,25 @@ _HONORIFICS = ("Sir", "Dame")
 _DOT_BEFORE_LETTER = re.compile(r"\.(?=[A-Za-z])")
 
 
-def parse_commanders(lines: list[str], section: str, reference: Reference) -> list[Commander]:
-    """Commanders in list order. Raises ParseError when a name has no dates, dates have no name,
-    or the list yields nothing."""
+def parse_commanders(lines: list[str], section: str, reference: Reference,
+                     dates_first: bool = False) -> list[Commander]:
+    """Commanders in list order; `dates_first` for a table that gives each commander's dates
+    before his name (C3, see dates_first_rows). Raises ParseError when a name has no dates, dates
+    have no name, or the list yields nothing."""
+    names = [_name_line(line, reference) for line in lines]
+    if dates_first:
+        lines, names = _names_first(lines, names)
     found: list[Commander] = []
     pending: dict | None = None
 
     def finish(p: dict) -> None:
+        if dates_first:  # the source text in the page's order
+            p["lines"] = p["lines"][1:] + p["lines"][:1]
         found.append(_commander(len(found) + 1, p, section))
 
     for i, line in enumerate(lines):
-        name = _NAME.match(line)
-        # A name line names someone: not a date, not a bare rank ("Maj. Gen., UK A").
-        who = split_name(name.group("who"), reference) if name and not list_date(
-            name.group("who")) else None
-        if who and who[2]:
+        if names[i]:
+            name, who = names[i]
             if pending:
                 raise ParseError("commander_without_dates",
                                  f"no dates follow the commander line {pending['lines'][0]!r}")
@@ -70,6 +74,50 @@ def parse_commanders(lines: list[str], section: str, reference: Reference) -> li
     if not found:
         raise ParseError("commanders_empty", f"the section {section!r} lists no commanders")
     return found
+
+
+def _name_line(line: str, reference: Reference) -> tuple[re.Match, tuple] | None:
+    """A name line's match and (rank, honorific, name). A name line names someone: not a date,
+    not a bare rank ("Maj. Gen., UK A")."""
+    name = _NAME.match(line)
+    if not name or list_date(name.group("who")):
+        return None
+    who = split_name(name.group("who"), reference)
+    return (name, who) if who[2] else None
+
+
+def dates_first_rows(rows: list[list[str]], reference: Reference) -> bool:
+    """C3: table rows (their cells' text) give the dates first when a row has a date cell before
+    its name cell and no row has a name cell before a date cell. Only the rows tell: in a list of
+    lines, a missing first name would shift every commander onto the previous one's dates."""
+    orders = set()
+    for cells in rows:
+        kinds = ["name" if _name_line(c, reference) else "dates" if list_range(c) else None
+                 for c in cells]
+        if "name" in kinds and "dates" in kinds:
+            orders.add(kinds.index("dates") < kinds.index("name"))
+    return orders == {True}
+
+
+def _names_first(lines: list[str], names: list) -> tuple[list[str], list]:
+    """C3: a dates-first list reordered name first: the date lines before a name line are its."""
+    out: list[tuple[str, object]] = []
+    dates: list[str] = []
+    for line, name in zip(lines, names, strict=True):
+        if name:
+            if not dates:
+                raise ParseError("commander_without_dates",
+                                 f"no dates come before the commander line {line!r} (the list "
+                                 "gives the dates first)")
+            out += [(line, name), *((d, None) for d in dates)]
+            dates = []
+        elif list_range(line) or _present(line):
+            dates.append(line)
+    if dates:
+        raise ParseError("commander_dates_without_name",
+                         f"the dates {dates[0]!r} come after the last commander line (the list "
+                         "gives the dates first)")
+    return [line for line, _ in out], [name for _, name in out]
 
 
 def _present(line: str):

@@ -1,7 +1,7 @@
 """Date expressions in the page's prose and lists, normalised to a small canonical grammar that the
 dbt macro `period_bounds` turns into start, end and precision:
 
-    "12 Jun 1999"   "11-12 Jun 2009"   "30 Jun 2009 - 02 Jul 2009"   "Jun 1999"
+    "12 Jun 1999"   "11-12 Jun 2009"   "30 Jun 2009 - 02 Jul 2009" (D7)   "Jun 1999"
     "early 2002" / "mid 2002" / "late 2002" / "end of 2003" / "beginning of 2003"
     "autumn 2023"   "2016"   "today"
 
@@ -26,6 +26,11 @@ DASH = r"\s*(?:-|\u2010|\u2011|\u2012|\u2013|\u2014|\u2212|to|until)\s*"
 DAY_DATE = rf"\d{{1,2}}\s+{MON}\s*,?\s*{YEAR}|{MON}\s+\d{{1,2}},?\s+{YEAR}"
 
 _PATTERNS = [
+    # D7: a range across months or years, "30 June - 2 July 2009", "30 Dec 2009 to 2 Jan 2010". It
+    # comes first, so neither of its days is read as a date of its own.
+    ("cross_range", re.compile(rf"(?P<d1>\d\d?)\s+(?P<mon1>{MON})(?:\s*,?\s*(?P<year1>{YEAR})\b)?"
+                               rf"{DASH}(?P<d2>\d{{1,2}})\s+(?P<mon>{MON})"
+                               rf"(?:\s*,?\s*(?P<year>{YEAR})\b)?")),
     # Day-first patterns start at a word boundary before a digit. They are written without the \b
     # and with \d\d? for \d{1,2}, so the engine can jump from digit to digit; _at_word_starts
     # checks the \b the way the engine would.
@@ -55,17 +60,20 @@ _PART = {"early": "early", "mid": "mid", "late": "late", "end of": "end of",
 class DateMention:
     start: int  # character span in the sentence
     end: int
-    kind: str  # day | day_range | month | part | season | year
+    kind: str  # day | day_range | cross_range | month | part | season | year
     year: str | None  # None for a day written without its year ("on 12 June")
     days: str | None = None  # "12" or "3-4"
     month: str | None = None  # "Jun"
     qualifier: str | None = None  # "early", "end of", "autumn" ...
+    since: tuple[str, str, str | None] | None = None  # a cross_range's start: day, month, year
 
     @property
     def text(self) -> str:
         """The canonical expression; "" while the year is unknown."""
         if self.year is None:
             return ""
+        if self.kind == "cross_range":
+            return f"{self._start()} - {self.days} {self.month} {self.year}"
         if self.kind in ("day", "day_range"):
             return f"{self.days} {self.month} {self.year}"
         if self.kind == "month":
@@ -77,11 +85,23 @@ class DateMention:
     def with_year(self, year: str) -> DateMention:
         return replace(self, year=year)
 
+    def _start(self) -> str:
+        """D7: a cross_range's start; without its own year it takes the end's, or the year before
+        when its month comes later in the year than the end's ("30 Dec - 2 Jan 2010")."""
+        day, month, year = self.since
+        if year is None:
+            year = str(int(self.year) - 1) if _later_in_the_year(month, self.month) else self.year
+        return f"{day} {month} {year}"
+
     def widened_to_month(self) -> str:
-        """A day's month ("20 Jun 1999" -> "Jun 1999"); coarser periods stay as they are."""
-        if self.kind in ("day", "day_range"):
+        """A day's month ("20 Jun 1999" -> "Jun 1999"), a cross_range's the month it ends in (D7);
+        coarser periods stay as they are."""
+        if self.kind in ("day", "day_range", "cross_range"):
             return f"{self.month} {self.year}"
         return self.text
+
+
+_MONTH_ORDER = list(_MONTHS.values())
 
 
 def month_abbr(token: str) -> str:
@@ -93,12 +113,13 @@ _DIGIT = re.compile(r"\d")
 _MONTH_NAME = re.compile(MON)
 _A_YEAR = re.compile(YEAR)  # a pre-check: a false positive only costs a few more searches
 _A_DASH = re.compile("[-\u2010-\u2014]")  # a day range has one
-_NEEDS_MONTH = {"day_range", "day", "month"}
+_A_RANGE_SEPARATOR = re.compile(r"[-\u2010-\u2014\u2212]|to|until")  # a cross_range has one
+_NEEDS_MONTH = {"cross_range", "day_range", "day", "month"}
 _NEEDS_YEAR = {"part", "season", "month", "year"}
 _NEEDS_WORD = {"part": ("early", "mid", "late", "end", "beginning", "start"),
                "season": ("spring", "summer", "autumn", "fall", "winter")}
 # (kind, pattern, needs a month name, needs a year, words one of which it needs, how to scan)
-_SCAN = {0: "word_start", 1: "word_start", len(_PATTERNS) - 1: "years"}
+_SCAN = {0: "word_start", 1: "word_start", 2: "word_start", len(_PATTERNS) - 1: "years"}
 _SCANS = [(kind, pattern, kind in _NEEDS_MONTH, kind in _NEEDS_YEAR, _NEEDS_WORD.get(kind, ()),
            _SCAN.get(i, "finditer")) for i, (kind, pattern) in enumerate(_PATTERNS)]
 
@@ -125,6 +146,8 @@ def find_dates(sentence: str) -> list[DateMention]:
         if (needs_month and not has_month) or (needs_year and not has_year):
             continue
         if kind == "day_range" and not _A_DASH.search(sentence):
+            continue
+        if kind == "cross_range" and not _A_RANGE_SEPARATOR.search(sentence):
             continue
         if words:
             for w in words:
@@ -186,6 +209,10 @@ def _mention(kind: str, m: re.Match) -> DateMention:
     g = m.groupdict()
     mon = month_abbr(g["mon"]) if g.get("mon") else None
     days = qualifier = None
+    if kind == "cross_range":
+        since = (f"{int(g['d1']):02d}", month_abbr(g["mon1"]), g["year1"])
+        year = g["year"] or _end_year(since, mon)
+        return DateMention(m.start(), m.end(), kind, year, f"{int(g['d2']):02d}", mon, since=since)
     if kind == "day":
         days = f"{int(g['d1']):02d}"
     elif kind == "day_range":
@@ -195,6 +222,18 @@ def _mention(kind: str, m: re.Match) -> DateMention:
     elif kind == "season":
         qualifier = "autumn" if g["season"].lower() == "fall" else g["season"].lower()
     return DateMention(m.start(), m.end(), kind, g.get("year"), days, mon, qualifier)
+
+
+def _end_year(since: tuple[str, str, str | None], end_month: str) -> str | None:
+    """D7: "30 Dec 2009 - 2 Jan": the end of a range that states only its start's year."""
+    _, month, year = since
+    if year is None:
+        return None
+    return str(int(year) + 1) if _later_in_the_year(month, end_month) else year
+
+
+def _later_in_the_year(month: str, other: str) -> bool:
+    return _MONTH_ORDER.index(month) > _MONTH_ORDER.index(other)
 
 
 def relative_word(sentence: str) -> str | None:

@@ -1,12 +1,17 @@
 """parse_page: the page's bytes in, typed records out. A pure function of the bytes, the content
-type and the reference data passed in: no I/O, no clock."""
+type and the reference data passed in: no I/O, no clock. Which parts a version must have depends
+on how it came in, a live refresh or an imported historical capture (rules L1-L3 of
+docs/rules.md)."""
 
 from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 
-from .commanders import parse_commanders
+from bs4 import Tag
+
+from .commanders import dates_first_rows, parse_commanders
 from .dates import MON, month_abbr
 from .document import (
     Block,
@@ -22,19 +27,36 @@ from .document import (
     text_of,
 )
 from .prose import parse_prose
-from .records import ParsedPage, ParseError, Section
+from .records import ParsedPage, ParseError, Section, TroopFigure
 from .reference import Reference
 
 _LAST_UPDATED = re.compile(
     rf"(?i)last\s+updated\s*:?\s*(?P<d>\d{{1,2}})\s+(?P<mon>(?-i:{MON}))\s*,?\s*(?P<y>\d{{4}})"
     r"(?:\s*,?\s*(?P<hm>\d{1,2}:\d{2}))?")
 _COMMANDERS_HEADING = re.compile(r"(?i)\bcommanders\b|\bcommanders? of kfor\b|\bcomkfors?\b")
-_TITLE_PREFIX = re.compile(r"^(?:NATO\s*[-:|\u2013]\s*)?(?:Topic\s*:\s*)?")
+# "NATO - Topic: NATO's role in Kosovo", and older pages' "NATO Topics: NATO's role in Kosovo" (L3)
+_TITLE_PREFIX = re.compile(r"^(?:NATO\s*[-:|\u2013]\s*|NATO\s+(?=Topics\s*:))?(?:Topics?\s*:\s*)?")
 
 
-def parse_page(body: bytes, content_type: str | None, reference: Reference) -> ParsedPage:
+@dataclass(frozen=True)
+class Requirements:
+    """L1: the parts a version must have besides a readable title."""
+
+    name: str
+    last_updated: bool  # parse:last_updated_missing
+    commanders: bool  # parse:commanders_missing, parse:commanders_empty
+    today_figure: bool  # parse:today_figure_missing, parse:today_figure_ambiguous
+
+
+LIVE = Requirements("live", last_updated=True, commanders=True, today_figure=False)
+HISTORICAL = Requirements("historical", last_updated=False, commanders=False, today_figure=True)
+
+
+def parse_page(body: bytes, content_type: str | None, reference: Reference,
+               requirements: Requirements = LIVE) -> ParsedPage:
     """Parse one version of the page. Raises ParseError (with a named check) when the body is not
-    the page or a required part is missing; never returns an empty success."""
+    the page or a part `requirements` names is missing; never returns an empty success. The
+    requirements choose checks only: what is read, and so the version key, is the same (L2)."""
     soup = parse_tree(decode(body, content_type))
     doc = root_element(soup)
     marks = landmarks(soup)
@@ -50,32 +72,67 @@ def parse_page(body: bytes, content_type: str | None, reference: Reference) -> P
     article_text = "\n".join([title, *(line for b in content for line in b.lines)])
     if last_updated:
         article_text = f"{title}\nLast updated: {last_updated}\n" + article_text.partition("\n")[2]
-    else:
+    elif requirements.last_updated:
         raise ParseError("last_updated_missing", "the page states no 'Last updated' date")
 
     grouped = _sections(title, content)
     commander_sections = [g for g in grouped if g[0].level > 1
                           and _COMMANDERS_HEADING.search(g[0].heading)]
-    if not commander_sections:
+    if not commander_sections and requirements.commanders:
         headings = ", ".join(repr(g[0].heading) for g in grouped[1:]) or "none"
         raise ParseError("commanders_missing",
                          f"no section heading names the commanders (headings: {headings})")
-    commanders = []
-    for section, section_blocks in commander_sections:
-        lines = [line for b in section_blocks for line in b.lines]
-        commanders.extend(parse_commanders(lines, section.heading_path, reference))
-    if len(commander_sections) > 1:  # one numbering across the lists
-        commanders = [c.__class__(**{**c.__dict__, "ordinal": i})
-                      for i, c in enumerate(commanders, start=1)]
+    dates_first = bool(commander_sections) and dates_first_rows(_table_rows(root), reference)
+    commanders = _commanders(commander_sections, dates_first, reference, requirements)
 
     prose = [(s.heading_path, [b.text for b in bs]) for s, bs in grouped
              if (s, bs) not in commander_sections]
     figures, events = parse_prose(prose)
+    if requirements.today_figure:
+        _check_today_figure(figures)
     return ParsedPage(
         content_sha256=hashlib.sha256(article_text.encode("utf-8")).hexdigest(),
         title=title, last_updated_text=last_updated, article_text=article_text,
         sections=tuple(s for s, _ in grouped), commanders=tuple(commanders),
         troop_figures=tuple(figures), events=tuple(events))
+
+
+def _commanders(commander_sections, dates_first: bool, reference: Reference,
+                requirements: Requirements) -> list:
+    """The commanders of every commanders section, numbered as one list. L1: a list that is there
+    must read whole; a historical version's section that lists no one is no list."""
+    commanders = []
+    for section, section_blocks in commander_sections:
+        lines = [line for b in section_blocks for line in b.lines]
+        try:
+            commanders.extend(parse_commanders(lines, section.heading_path, reference,
+                                               dates_first))
+        except ParseError as e:
+            if e.check != "commanders_empty" or requirements.commanders:
+                raise
+    if len(commander_sections) > 1:  # one numbering across the lists
+        commanders = [c.__class__(**{**c.__dict__, "ordinal": i})
+                      for i, c in enumerate(commanders, start=1)]
+    return commanders
+
+
+def _table_rows(root: Tag) -> list[list[str]]:
+    """The text of each table row's cells, for C3 (the blocks keep cells, not rows)."""
+    return [[clean(text_of(cell)) for cell in row.find_all(("td", "th"), recursive=False)]
+            for row in root.find_all("tr")]
+
+
+def _check_today_figure(figures: list[TroopFigure]) -> None:
+    """L1: a historical version states KFOR's reported figure for today exactly once (T6)."""
+    today = [f for f in figures
+             if f.force == "KFOR" and f.figure_type == "reported" and f.period_text == "today"]
+    if not today:
+        raise ParseError("today_figure_missing",
+                         "the page states no figure of KFOR's strength today")
+    if len(today) > 1:
+        stated = "; ".join(f"{f.troops_text} in {f.source_text!r}" for f in today)
+        raise ParseError("today_figure_ambiguous",
+                         f"the page states KFOR's strength today {len(today)} times: {stated}"[:500])
 
 
 def _title(marks: Landmarks) -> str:

@@ -1,5 +1,5 @@
 """Strength figures and dated statements in the page's prose, by the rules of docs/rules.md
-(dates D1-D5, troop levels T1-T5, events E1-E2; T6, E3 and E4 are applied in dbt)."""
+(dates D1-D5 and D7, troop levels T1-T5, events E1-E2; T6, E3 and E4 are applied in dbt)."""
 
 from __future__ import annotations
 
@@ -18,14 +18,17 @@ _NUMBER = re.compile(r"(\d(?:\d{0,2}(?:,\d{3})+|\d*))(?![\w-]|[,.]\d)")
 _GLUED = frozenset(",.-/")
 _NOT_A_COUNT = re.compile(r"(?i)\b(?:resolution|unscr\)?|gate|chapter|article|no\.?|phase|"
                           r"paragraph|covid)\s*$")
-_NATIONS_AFTER = re.compile(r"^\s+(?:NATO\s+)?(?:Allied|Allies|allies|countries|nations|"
-                            r"contributing|partner|member)\b")
-_NOUN_AFTER = re.compile(r"^\s+(?:(?:[a-z][a-z-]*)\s+){0,3}?(troops|troop|personnel|men and women|"
-                         r"soldiers|servicemen|servicewomen|reservists|staff)\b")
+# L3: older versions count "31 NATO and partner countries", "5,000 KFOR troops" and "KFOR
+# troops number around 5,000".
+_NATIONS_AFTER = re.compile(r"^\s+(?:NATO\s+(?:and\s+(?:non-NATO\s+)?)?)?(?:Allied|Allies|allies|"
+                            r"countries|nations|contributing|partner|member)\b")
+_NOUN_AFTER = re.compile(r"^\s+(?:(?:[a-z][a-z-]*|KFOR|NATO(?:-led)?)\s+){0,3}?(troops|troop|"
+                         r"personnel|men and women|soldiers|servicemen|servicewomen|reservists|"
+                         r"staff)\b")
 _APPROX = (r"approximately|around|about|some|well over|well above|more than|over|nearly|almost|"
            r"roughly|at least|up to|fewer than|less than|under|close to")
 _APPROX_BEFORE = re.compile(rf"(?i)\b({_APPROX})\s+$")
-_TARGET_BEFORE = re.compile(rf"(?i)\b(?:to|of|at|by)\s+(?:(?:{_APPROX})\s+)?$")
+_TARGET_BEFORE = re.compile(rf"(?i)\b(?:to|of|at|by|numbers?)\s+(?:(?:{_APPROX})\s+)?$")
 _STRENGTH = re.compile(r"(?i)\b(?:troops?|troop levels?|forces?|strength|personnel|soldiers|"
                        r"footprint)\b")
 _PRESENT = re.compile(r"(?i)\b(?:is|are|has|have|consists|comprises|remains|stands|numbers)\b")

@@ -70,7 +70,7 @@ class EventMention:
 class ParsedPage:
     content_sha256: str
     title: str
-    last_updated_text: str  # "20 Nov 2023 17:24"
+    last_updated_text: str | None  # "20 Nov 2023 17:24"; None: a historical version without one (L1)
     article_text: str
     parser_version: str = PARSER_VERSION
     sections: tuple[Section, ...] = field(default=())

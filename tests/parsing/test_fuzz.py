@@ -26,7 +26,8 @@ KNOWN_CHECKS = {
 }
 _LIST_DATE = re.compile(r"\d\d [A-Z][a-z]{2} \d{4}")
 # The canonical period grammar the dbt macro period_bounds reads (see dates.py).
-_PERIOD = re.compile(r"(?:(?:\d\d|\d{1,2}-\d{1,2}) )?"
+_PERIOD = re.compile(r"(?:\d\d (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} - )?"
+                     r"(?:(?:\d\d|\d{1,2}-\d{1,2}) )?"
                      r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4}"
                      r"|(?:early|mid|late|end of|beginning of|spring|summer|autumn|winter) \d{4}"
                      r"|\d{4}|today")
