@@ -1,7 +1,8 @@
 -- Tenures of every version. tenure_key is stable across versions: the person's ASCII-folded name
 -- and which of their tenures it is, so a closed tenure or a corrected date is a change, not a new
 -- row. on_duty_from / on_duty_until bound the days a tenure is on duty, [from, until), by the
--- handover rule H1 of docs/rules.md (the incoming commander holds the handover day).
+-- handover rule H1 of docs/rules.md (the incoming commander holds the handover day); a longer gap
+-- or an overlap is kept as the page wrote it, so the day check sees it (H3).
 with commanders as (
     select
         c.*,
