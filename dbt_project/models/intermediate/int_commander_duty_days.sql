@@ -23,8 +23,7 @@ on_duty as (
         d.content_sha256,
         d.date_day,
         count(t.tenure_key) as commanders_on_duty,
-        string_agg(t.tenure_key, ', ' order by t.command_sequence) as tenure_keys,
-        any_value(t.tenure_key) as any_tenure_key
+        min(t.tenure_key) as first_tenure_key  -- no string_agg: it doubles the cost per version
     from days as d
     left join {{ ref('int_command_tenures') }} as t
         on t.content_sha256 = d.content_sha256
@@ -37,6 +36,5 @@ select
     content_sha256,
     date_day,
     commanders_on_duty,
-    tenure_keys,
-    case when commanders_on_duty = 1 then any_tenure_key end as tenure_key
+    case when commanders_on_duty = 1 then first_tenure_key end as tenure_key
 from on_duty
