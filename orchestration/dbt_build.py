@@ -5,7 +5,8 @@ one dbt internal kept, about a second saved per process) or by dbt parse (partia
 the `dev` target, whose path never changes, so the partial-parse state stays valid whichever
 warehouse a refresh builds; every build then reuses that Manifest (`dbtRunner(manifest=...)`, dbt's documented
 way to skip re-parsing) and runs against the `build` target. The scratch file's path reaches dbt in
-one place: the `--vars` of `build_args()`, which profiles.yml reads as `var('build_path')`.
+one place: the `--vars` of `build_args()`, which profiles.yml reads as `var('build_path')`; the
+code version that `marts.meta` records travels beside it (`code_version()`).
 
 dbt-duckdb's connection closes when dbt's last handle does (`keep_open: false` in profiles.yml), so
 the scratch file carries no .wal and no lock once a build returns."""
@@ -13,13 +14,15 @@ the scratch file carries no .wal and no lock once a build returns."""
 from __future__ import annotations
 
 import functools
+import importlib.metadata
 import json
 import os
 import shutil
+import subprocess
 import tempfile
 from pathlib import Path
 
-from .paths import DBT_PROJECT_DIR
+from .paths import DBT_PROJECT_DIR, PROJECT_ROOT
 
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
 _ARGS = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
@@ -50,8 +53,45 @@ def manifest():
 
 
 def build_args(build_path: Path) -> list[str]:
-    """The target and vars that point dbt at a scratch build (the one place its path is set)."""
-    return ["--target", "build", "--vars", json.dumps({"build_path": str(build_path)})]
+    """The target and vars that point dbt at a scratch build (the one place its path is set), and
+    the code version marts.meta records."""
+    return ["--target", "build", "--vars",
+            json.dumps({"build_path": str(build_path), "code_version": code_version()})]
+
+
+PACKAGE = "kfor-warehouse"
+
+
+@functools.cache
+def code_version(root: Path = PROJECT_ROOT) -> str:
+    """What code builds the file: in a git checkout of the project, the full SHA-1 of HEAD, with
+    "-dirty" when a tracked file differs from it (as `git describe --dirty`: untracked files do
+    not count); anywhere else (an installed package, a copy without .git, no git) the package
+    version; "unknown" when neither is known. Computed once per process."""
+    return _git_commit(root) or _package_version() or "unknown"
+
+
+def _git_commit(root: Path) -> str | None:
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "--no-optional-locks", "-C", str(root), *args],
+                              capture_output=True, text=True, check=True, timeout=10).stdout.strip()
+
+    try:
+        # The project's own checkout only, never a repository that happens to contain the copy.
+        if Path(git("rev-parse", "--show-toplevel")).resolve() != root.resolve():
+            return None
+        commit = git("rev-parse", "--verify", "HEAD")
+        dirty = git("status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return commit + ("-dirty" if dirty else "")
+
+
+def _package_version() -> str | None:
+    try:
+        return importlib.metadata.version(PACKAGE)
+    except importlib.metadata.PackageNotFoundError:
+        return None
 
 
 def invoke(args: list[str], build_path: Path, write_json: bool = False):

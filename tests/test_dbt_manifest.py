@@ -52,7 +52,8 @@ def test_the_cached_manifest_is_whole_after_an_upgrade_or_not_used(tmp_path, mon
 def test_the_scratch_path_reaches_dbt_only_through_the_build_args(tmp_path):
     args = dbt_build.build_args(tmp_path / "kfor.duckdb")
     assert args[:2] == ["--target", "build"]
-    assert json.loads(args[args.index("--vars") + 1]) == {"build_path": str(tmp_path / "kfor.duckdb")}
+    assert json.loads(args[args.index("--vars") + 1]) == {"build_path": str(tmp_path / "kfor.duckdb"),
+                                                          "code_version": dbt_build.code_version()}
     profile = (dbt_build.DBT_PROJECT_DIR / "profiles.yml").read_text()
     assert "var('build_path'" in profile and "KFOR_BUILD_DB" not in profile
 

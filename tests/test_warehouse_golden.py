@@ -34,8 +34,12 @@ def test_every_nation_code_on_the_page_maps_to_its_country(built_warehouse):
         SELECT DISTINCT n.nato_code, n.iso_alpha3 FROM marts.fct_command_tenure t
         JOIN marts.dim_nation n USING (nation_key)"""))
     assert rows == GOLDEN["nations_on_page"]
-    members = query(built_warehouse, "SELECT count(*) FROM marts.dim_nation WHERE is_nato_member")
+    members = query(built_warehouse, "SELECT count(*) FROM marts.dim_nation "
+                                     "WHERE nato_member_since IS NOT NULL")
     assert members == [(32,)]
+    # membership as of the page (rule A1): Sweden joined on 7 Mar 2024, after 20 Nov 2023
+    members = query(built_warehouse, "SELECT count(*) FROM marts.dim_nation WHERE is_nato_member")
+    assert members == [(31,)]
 
 
 def test_troop_levels_match_the_golden_figures(built_warehouse):

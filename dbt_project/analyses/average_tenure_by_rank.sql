@@ -8,11 +8,11 @@ select
     t.rank_abbreviation,
     r.nato_rank_code,
     count(*) as tenures,
-    count(*) filter (where t.is_current) as in_office,
-    round(avg(t.tenure_days) filter (where not t.is_current), 1) as avg_days_completed,
-    median(t.tenure_days) filter (where not t.is_current) as median_days_completed,
-    min(t.tenure_days) filter (where not t.is_current) as shortest_days,
-    max(t.tenure_days) filter (where not t.is_current) as longest_days,
+    count(*) filter (where t.is_in_office) as in_office,
+    round(avg(t.tenure_days) filter (where not t.is_in_office), 1) as avg_days_completed,
+    median(t.tenure_days) filter (where not t.is_in_office) as median_days_completed,
+    min(t.tenure_days) filter (where not t.is_in_office) as shortest_days,
+    max(t.tenure_days) filter (where not t.is_in_office) as longest_days,
     min(t.start_date) as first_start,
     max(t.start_date) as latest_start
 from {{ ref('fct_command_tenure') }} as t

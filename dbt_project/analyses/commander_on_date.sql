@@ -1,9 +1,12 @@
 -- Analyst question 5: who was in command of KFOR on a given date?
 -- The date is 2010-01-01 (change it here, or compile with
 -- `dbt compile --select commander_on_date --vars '{on_date: "2015-06-01"}'`).
--- A tenure covers start_date through end_date; the current one (end_date null) runs to the page's
--- "Last updated" date, beyond which the page says nothing. On a handover day the outgoing and the
--- incoming commander both cover the date: both rows are returned, the incoming one marked.
+-- Exactly one commander on every day from 9 June 1999 to the page's "Last updated" date, by the
+-- handover rule H1 of docs/rules.md (on a handover day, the incoming commander:
+-- assumed_command_that_day); outside those days the page says nothing and no row is returned.
+-- fct_commander_on_duty holds that one row per day; from fct_command_tenure alone the same join
+-- is `on_date >= on_duty_from and on_date < on_duty_until`, never `between start_date and
+-- end_date`, which returns two commanders on 23 handover days.
 {% set on_date = var('on_date', '2010-01-01') %}
 with asked as (
     select date '{{ on_date }}' as on_date
@@ -18,13 +21,11 @@ select
     n.nation_name,
     t.start_date,
     t.end_date,
-    t.is_current,
-    a.on_date - t.start_date as days_in_command_so_far,
-    t.start_date = a.on_date and t.command_sequence > 1 as assumed_command_that_day
+    t.is_in_office,
+    d.days_in_command_so_far,
+    d.is_handover_day as assumed_command_that_day
 from asked as a
-inner join {{ ref('fct_command_tenure') }} as t
-    on a.on_date >= t.start_date
-    and a.on_date <= coalesce(t.end_date, (select page_last_updated::date from {{ ref('meta') }}))
+inner join {{ ref('fct_commander_on_duty') }} as d on d.date_day = a.on_date
+inner join {{ ref('fct_command_tenure') }} as t on t.tenure_key = d.tenure_key
 inner join {{ ref('dim_commander') }} as c on c.commander_key = t.commander_key
 inner join {{ ref('dim_nation') }} as n on n.nation_key = t.nation_key
-order by t.command_sequence

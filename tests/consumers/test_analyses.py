@@ -138,8 +138,9 @@ def test_commander_on_date(compiled_analyses, built_warehouse):
         got = run(built_warehouse, sql.replace("date '2010-01-01'", f"date '{day}'"))
         return [(r["full_name"], r["assumed_command_that_day"]) for r in got]
 
-    # a handover day: the outgoing and the incoming commander, the incoming one marked
-    assert on("2010-09-01") == [("Markus Bentler", False), ("Erhard Bühler", True)]
+    # a handover day is the incoming commander's (rule H1), the day before the outgoing one's
+    assert on("2010-09-01") == [("Erhard Bühler", True)]
+    assert on("2010-08-31") == [("Markus Bentler", False)]
     assert on("1999-06-09") == [("Michael Jackson", False)]  # the first command
     assert on("2023-11-20") == [("Özkan Ulutaş", False)]  # in office on the page's date
     assert on("2023-11-21") == []  # past the page's date the page says nothing

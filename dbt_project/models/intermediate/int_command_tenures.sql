@@ -1,6 +1,8 @@
 -- Tenures of every version. tenure_key is stable across versions: the person's ASCII-folded name
 -- and which of their tenures it is, so a closed tenure or a corrected date is a change, not a new
--- row.
+-- row. on_duty_from / on_duty_until bound the days a tenure is on duty, [from, until), by the
+-- handover rule H1 of docs/rules.md (the incoming commander holds the handover day); a longer gap
+-- or an overlap is kept as the page wrote it, so the day check sees it (H3).
 with commanders as (
     select
         c.*,
@@ -26,8 +28,15 @@ select
     end_date,
     end_date is null as is_current,
     coalesce(end_date, page_date) - start_date as tenure_days,
+    start_date as on_duty_from,
+    case
+        when end_date is null then page_date + 1
+        when end_date = lead(start_date) over by_version then end_date
+        else end_date + 1
+    end as on_duty_until,
     start_text,
     end_text,
     source_section,
     source_text
 from commanders
+window by_version as (partition by content_sha256 order by command_sequence)

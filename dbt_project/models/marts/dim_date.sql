@@ -24,5 +24,7 @@ select
     monthname(date_day) as month_name,
     day(date_day)::integer as day_of_month,
     weekofyear(date_day)::integer as iso_week,
+    isoyear(date_day)::integer as iso_year,  -- the year iso_week belongs to: 2021-01-01 is 2020-W53
+    strftime(date_day, '%G-W%V') as iso_year_week,
     isodow(date_day) in (6, 7) as is_weekend
 from days

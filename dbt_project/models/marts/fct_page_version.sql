@@ -1,4 +1,5 @@
 -- One row per page version (version key) that was published, with its fetch bookkeeping.
+-- is_newest_version marks the version the marts describe; is_current is its old name (an alias).
 select
     content_sha256,
     title,
@@ -6,6 +7,7 @@ select
     first_fetched_at,
     last_fetched_at,
     fetch_count,
+    is_current as is_newest_version,
     is_current,
     body_sha256,
     parser_version

@@ -1,5 +1,6 @@
 -- One strength figure the page reports for a force, with the period it carries (rules T1-T6
--- of docs/rules.md). is_current marks KFOR's figure for "today" only.
+-- of docs/rules.md). is_today_figure marks KFOR's figure for "today" only (T6); is_current is the
+-- contract's name for it, kept as an alias.
 select
     troop_level_key,
     force,
@@ -11,6 +12,7 @@ select
     troops,
     approximation,
     contributing_nations,
+    is_current as is_today_figure,
     is_current,
     period_text,
     date_rule,

@@ -19,7 +19,7 @@ select
     p.last_modified,
     p.body_sha256,
     v.parser_version,
-    '{{ env_var("KFOR_CODE_VERSION", "unknown") }}' as code_version,
+    '{{ var("code_version", "unknown") }}' as code_version,  -- orchestration/dbt_build.py
     '{{ dbt_version }}' as dbt_version,
     (select library_version from pragma_version()) as duckdb_version
 from {{ ref('int_page_versions') }} as v

@@ -1,0 +1,50 @@
+"""Pages whose chain of command leaves a day with no commander or two (rules H2, H3 of
+docs/rules.md), served over HTTP after v1 is published: each is rejected before publish by
+one_commander_on_duty_each_day (named alone when the handovers themselves look sound, e.g. a first
+commander a week late; beside assert_tenure_handovers for a week's gap or overlap), the published
+file stays byte-identical and the fetch log names the check (with its count of bad days when it
+names the rejection)."""
+
+from __future__ import annotations
+
+import pytest
+from support.pages import V1
+from support.warehouse import file_sha256
+
+from .harness import assert_refused, kfor
+
+HTML = "text/html; charset=utf-8"
+CHECK = "one_commander_on_duty_each_day"
+CASES = {
+    # Jackson from 16 Jun 1999: 9-15 June 1999 have no commander; every handover is still 0 or 1 day
+    "first_commander_a_week_late": ("<p>09 Jun 1999 - 08 Oct 1999</p>",
+                                    "<p>16 Jun 1999 - 08 Oct 1999</p>", CHECK, 7),
+    # Risi ends on 6 Nov 2020, Federici starts on 13 Nov: 7-12 Nov 2020 have none
+    "a_week_without_a_commander": ("<p>19 Nov 2019 - 13 Nov 2020</p>",
+                                   "<p>19 Nov 2019 - 06 Nov 2020</p>", "assert_tenure_handovers", 6),
+    # Risi ends on 20 Nov 2020, a week into Federici's tenure: 13-20 Nov 2020 have two
+    "a_week_with_two_commanders": ("<p>19 Nov 2019 - 13 Nov 2020</p>",
+                                   "<p>19 Nov 2019 - 20 Nov 2020</p>", "assert_tenure_handovers", 8),
+}
+
+
+@pytest.mark.parametrize("case", [
+    "first_commander_a_week_late",
+    pytest.param("a_week_without_a_commander", marks=pytest.mark.slow),
+    pytest.param("a_week_with_two_commanders", marks=pytest.mark.slow),
+])
+def test_a_day_with_zero_or_two_commanders_is_rejected(server, published_v1, raw_dir, case):
+    old, new, named, bad_days = CASES[case]
+    assert V1.count(old) == 1
+    url = server.route("/topics_48818.htm", body=V1.replace(old, new).encode(),
+                       headers={"Content-Type": HTML})
+    before = file_sha256(published_v1)
+
+    out = kfor("refresh", "--source", url)
+
+    record = assert_refused(out, published_v1, raw_dir, before, f"rejected: {named}")
+    if named == CHECK:  # the days without a commander, one failing row each
+        assert record["message"].startswith(f"{CHECK}: {bad_days} failing rows"), record["message"]
+    else:  # the handover check names it; the day check fails beside it
+        assert f"also failing: {CHECK}" in record["message"], record["message"]
+    assert CHECK in out.stderr
