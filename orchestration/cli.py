@@ -19,7 +19,6 @@ import signal
 import sys
 import time
 import traceback
-from datetime import UTC, datetime
 from pathlib import Path
 
 from .settings import get as get_settings
@@ -120,9 +119,11 @@ def refresh(args) -> int:
 
 def outcome_line(outcome: str, cause: str | None) -> str:
     """One line: the logged outcome, and the detail when it adds something."""
+    from .outcome import one_line
+
     line = outcome if not cause or cause in outcome or outcome.startswith("failed") \
         else f"{outcome} ({cause})"
-    return " ".join(line.split())[:400]
+    return one_line(line)
 
 
 def replay(args) -> int:
@@ -194,6 +195,7 @@ def plot(args) -> int:
 
 def status(args) -> int:
     from .archive import Archive
+    from .outcome import freshness, last_fresh_fetch
     from .publish import mart_counts, read_meta
 
     settings = get_settings()
@@ -201,16 +203,13 @@ def status(args) -> int:
     meta = read_meta(published)
     records = list(Archive(settings.raw_dir).records())
     counts = mart_counts(published) if meta else {}
-    last_ok = next((r for r in reversed(records)
-                    if r.get("outcome") in ("published", "unchanged")), None)
-    age_h = None
-    if last_ok:
-        fetched = datetime.strptime(last_ok["fetched_at"], "%Y-%m-%dT%H:%M:%S.%fZ")
-        age_h = (datetime.now(UTC).replace(tzinfo=None) - fetched).total_seconds() / 3600
-    stale = age_h is None or age_h > settings.freshness_hours
+    age_h, stale = freshness(settings, records)  # of the source itself: fallbacks do not count
+    last = last_fresh_fetch(records)
     if args.json:
         print(json.dumps({"warehouse": str(published), "published": meta, "row_counts": counts,
-                          "hours_since_last_successful_fetch": age_h, "stale": stale,
+                          "hours_since_last_successful_fetch": age_h,
+                          "last_successful_fetch_at": last and last["fetched_at"],
+                          "stale": stale, "freshness_hours": settings.freshness_hours,
                           "dagster_home": str(settings.dagster_home),
                           "refreshes": records[-args.n:]}, indent=2, default=str))
         return EXIT_OK
@@ -222,10 +221,10 @@ def status(args) -> int:
               f"{meta['page_last_updated']}  published {meta['published_at']} UTC from "
               f"{meta['source']} ({meta['source_url']})")
         print("  rows: " + ", ".join(f"{t} {n}" for t, n in counts.items()))
-    freshness = (f"last successful fetch {age_h:.1f} h ago" if age_h is not None
-                 else "no successful fetch yet")
-    print(f"  freshness: {freshness}; stale after {settings.freshness_hours} h"
-          + (" -> STALE" if stale else ""))
+    fetched = (f"last successful fetch of the source {age_h:.1f} h ago" if age_h is not None
+               else "no successful fetch of the source yet")
+    print(f"  freshness: {fetched} (archive fallbacks do not count); stale after "
+          f"{settings.freshness_hours} h" + (" -> STALE" if stale else ""))
     print(f"  runs: Dagster instance in {settings.dagster_home} (`make dev` shows it)")
     print(f"last refreshes ({min(args.n, len(records))} of {len(records)}):")
     for r in records[-args.n:]:

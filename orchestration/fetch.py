@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import socket
+import ssl
 import stat
 import threading
 import time
@@ -32,7 +33,9 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 class FetchError(Exception):
     """The page could not be fetched. `unreachable` is true for DNS and connection failures only:
-    the cases where a refresh of the default URL may fall back to the archive."""
+    the cases where a refresh of the default URL may fall back to the archive. A TLS failure
+    (an untrusted certificate, a broken handshake) is not one: something answered, and it is not
+    the page we trust."""
 
     def __init__(self, cause: str, *, unreachable: bool = False, attempts: int = 1,
                  status: int | None = None):
@@ -324,6 +327,11 @@ def _one_attempt(client: httpx.Client, url: str, policy: FetchPolicy, deadline: 
 def _classify(e: Exception, url: str, origin_host: str | None) -> Exception:
     """An httpx error as a FetchError with one clear cause; _Retryable when a retry may help."""
     reason = _reason(e)
+    tls = _tls_error(e)
+    if tls is not None:  # the server answered, but not with a TLS session we can trust
+        if isinstance(tls, ssl.SSLCertVerificationError):
+            return FetchError(f"TLS certificate of {origin_host} not trusted: {reason}")
+        return _Retryable(FetchError(f"TLS handshake with {origin_host} failed: {reason}"))
     if isinstance(e, httpx.ConnectError | httpx.ConnectTimeout):
         return _Retryable(FetchError(f"cannot connect to {origin_host}: {reason}",
                                      unreachable=True))
@@ -387,6 +395,17 @@ def _retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _tls_error(e: BaseException) -> ssl.SSLError | None:
+    """The ssl.SSLError behind an httpx error (httpx wraps it in ConnectError), if any."""
+    seen = set()
+    while e is not None and id(e) not in seen:
+        if isinstance(e, ssl.SSLError):
+            return e
+        seen.add(id(e))
+        e = e.__cause__ or e.__context__
+    return None
 
 
 def _reason(e: Exception) -> str:

@@ -40,7 +40,19 @@ def get_instance(settings: Settings) -> dg.DagsterInstance:
     if not (home / "dagster.yaml").exists():
         shutil.copyfile(paths.DAGSTER_CONFIG, home / "dagster.yaml")
     os.environ["DAGSTER_HOME"] = str(home)
-    return dg.DagsterInstance.get()
+    try:
+        return dg.DagsterInstance.get()
+    except Exception as e:  # SQLite says "disk I/O error" and no more: name the instance
+        raise InstanceUnavailable(f"cannot open the Dagster instance in {home}: "
+                                  f"{_first_line(e)}") from e
+
+
+class InstanceUnavailable(RuntimeError):
+    """The Dagster instance cannot be opened or written (a full disk, a damaged database)."""
+
+
+def _first_line(e: BaseException) -> str:
+    return (str(e) or type(e).__name__).strip().splitlines()[0]
 
 
 def page_observation(record: dict, state: str) -> dg.AssetObservation:

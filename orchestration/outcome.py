@@ -1,37 +1,75 @@
 """How a refresh ends: its fetch-log record gets its outcome (published | unchanged |
 rejected: <check> | failed: <cause>), once, and a refresh that did not publish is posted to
 KFOR_WEBHOOK_URL. `conclude()` is the only function that writes an outcome or sends an alert; it
-runs in the refreshing process, so no alert depends on the Dagster daemon."""
+runs in the refreshing process, so no alert depends on the Dagster daemon.
+
+- A failure is never lost with its log line: when the fetch log cannot be written (a full disk),
+  the alert is still sent and the outcome says so, "... (the fetch log could not be written:
+  [Errno 28] No space left on device: '<raw>/fetch_log.jsonl')".
+- Freshness is the age of the newest successful fetch of the source itself (FRESH_SOURCES): an
+  archive fallback, a rollback or an import never makes the page fresh. A fallback once the
+  freshness window has passed alerts as `refresh_stale`.
+- One-line causes keep what a reader needs: an OSError is written errno, the OS's words, then the
+  path; a cause too long for one line loses its middle, never its end."""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import urllib.request
+from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from .archive import Archive
 from .settings import Settings
 
 log = logging.getLogger("kfor")
 SUCCESS = ("published", "unchanged")
+FRESH_SOURCES = ("live", "file")  # fetches of the source itself; not archive, rollback, import
+LINE_LIMIT = 400  # characters of an outcome line; the fetch log and stderr share it
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+_concluded: set[str] = set()  # fetch ids this process has concluded: an outcome is written once
 
 
 def conclude(settings: Settings, record: dict, outcome: str, message: str | None = None,
              run_id: str | None = None) -> dict:
-    """Log the fetch with its outcome and alert when it did not succeed; returns the record."""
+    """Log the fetch with its outcome and alert when it did not succeed (or, for an archive
+    fallback, when the page is stale); returns the record as concluded. A fetch is concluded once
+    per process: a second call returns the record unchanged. A failure whose log line cannot be
+    written is still alerted, its outcome saying so; a success that cannot be logged raises."""
     record = {**record, "outcome": outcome, "message": message or record.get("message")}
-    Archive(settings.raw_dir).append(record)
+    if record["fetch_id"] in _concluded:
+        return record
+    archive = Archive(settings.raw_dir)
+    stale = stale_fallback(settings, archive, record)
+    try:
+        archive.append(record)
+    except OSError as e:
+        if outcome in SUCCESS:
+            raise
+        note = f" (the fetch log could not be written: {describe(e)})"
+        record.update(outcome=one_line(outcome, LINE_LIMIT - len(note)) + note,
+                      message=f"{record['message'] or outcome}{note}")
+    _concluded.add(record["fetch_id"])
     if outcome not in SUCCESS:
         send_alert(settings, alert_payload(settings, record, run_id))
+    elif stale:
+        send_alert(settings, alert_payload(settings, record, run_id, event="refresh_stale",
+                                           message=f"{record.get('message') or outcome}; {stale}"))
     return record
 
 
-def alert_payload(settings: Settings, record: dict, run_id: str | None = None) -> dict:
+def alert_payload(settings: Settings, record: dict, run_id: str | None = None,
+                  event: str | None = None, message: str | None = None) -> dict:
     outcome = record["outcome"]
-    return {"event": "refresh_rejected" if outcome.startswith("rejected") else "refresh_failed",
-            "run_id": run_id, "outcome": outcome, "message": record.get("message") or outcome,
+    event = event or ("refresh_rejected" if outcome.startswith("rejected") else "refresh_failed")
+    return {"event": event, "run_id": run_id, "outcome": outcome,
+            "message": message or record.get("message") or outcome,
             "url": record.get("url"), "fetch_id": record.get("fetch_id"),
-            "fetched_at": record.get("fetched_at"), "warehouse": str(settings.warehouse)}
+            "fetched_at": record.get("fetched_at"), "source": record.get("source"),
+            "warehouse": str(settings.warehouse)}
 
 
 def send_alert(settings: Settings, payload: dict, timeout: float = 5.0) -> bool:
@@ -49,6 +87,49 @@ def send_alert(settings: Settings, payload: dict, timeout: float = 5.0) -> bool:
         return False
 
 
+# -- freshness ---------------------------------------------------------------------------------
+
+def last_fresh_fetch(records: Iterable[dict]) -> dict | None:
+    """The newest successful fetch of the source itself (live or file, never an archive fallback,
+    a rollback or an import)."""
+    found = None
+    for record in records:
+        if record.get("outcome") in SUCCESS and record.get("source") in FRESH_SOURCES:
+            found = record
+    return found
+
+
+def hours_since(fetched_at: str, now: datetime | None = None) -> float:
+    then = datetime.strptime(fetched_at, TIME_FORMAT).replace(tzinfo=UTC)
+    return ((now or datetime.now(UTC)) - then).total_seconds() / 3600
+
+
+def freshness(settings: Settings, records: Iterable[dict]) -> tuple[float | None, bool]:
+    """(hours since the newest fresh fetch or None, stale?)."""
+    last = last_fresh_fetch(records)
+    age = hours_since(last["fetched_at"]) if last else None
+    return age, age is None or age > settings.freshness_hours
+
+
+def staleness(settings: Settings, records: Iterable[dict]) -> str | None:
+    """Words saying the page is stale, or None while it is fresh."""
+    age, stale = freshness(settings, records)
+    if not stale:
+        return None
+    since = "no live fetch has succeeded yet" if age is None else \
+        f"the last live fetch was {age:.1f} h ago"
+    return f"stale: {since} (stale after {settings.freshness_hours} h)"
+
+
+def stale_fallback(settings: Settings, archive: Archive, record: dict) -> str | None:
+    """For a successful archive fallback, the words saying the page is stale (else None)."""
+    if record.get("source") != "archive" or record["outcome"] not in SUCCESS:
+        return None
+    return staleness(settings, archive.records())
+
+
+# -- one line of cause -------------------------------------------------------------------------
+
 def outcome_of(error: BaseException | None) -> tuple[str, str]:
     """The fetch-log outcome and one line of explanation for an exception that ended a refresh:
     a failing check or an unreadable page is a rejection, anything else a failure."""
@@ -59,5 +140,34 @@ def outcome_of(error: BaseException | None) -> tuple[str, str]:
         return f"rejected: {checks[0]}", str(error)
     if isinstance(error, ParseError):
         return f"rejected: parse:{error.check}", error.message
-    cause = f"{type(error).__name__}: {error}" if error else "unknown error"
-    return f"failed: {cause.splitlines()[0][:200]}", cause
+    cause = describe(error) if error else "unknown error"
+    return one_line(f"failed: {cause}"), cause
+
+
+def describe(error: BaseException) -> str:
+    """`Type: message`, an OSError as errno, the OS's words and the path(s) in that order, so a
+    cut keeps the cause; an error caused by an OSError adds the OS's words when it lacks them."""
+    if isinstance(error, OSError) and error.errno is not None:
+        words = error.strerror or ""
+        text = f"[Errno {error.errno}] {words}"
+        if error.filename is not None:
+            text += f": {str(error.filename)!r}"
+        if error.filename2 is not None:
+            text += f" -> {str(error.filename2)!r}"
+        return f"{type(error).__name__}: {text}"
+    text = f"{type(error).__name__}: {error}"
+    cause = error.__cause__ or error.__context__
+    if isinstance(cause, OSError) and cause.strerror and cause.strerror not in text:
+        text += f" ([Errno {cause.errno}] {cause.strerror})"
+    return text
+
+
+def one_line(text: str, limit: int = LINE_LIMIT) -> str:
+    """The text on one line (whitespace runs as one space); past `limit` characters its middle
+    is cut, so both the beginning (what failed) and the end (why, where) survive."""
+    text = re.sub(r"\s+", " ", text).strip()
+    if len(text) <= limit:
+        return text
+    keep = limit - 5
+    head = keep * 2 // 3
+    return f"{text[:head]} ... {text[len(text) - (keep - head):]}"

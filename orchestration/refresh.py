@@ -20,11 +20,12 @@ from __future__ import annotations
 import logging
 import os
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from . import paths
-from .archive import Archive
+from .archive import Archive, sha256
 from .fetch import FetchError, FetchResult, Validators, fetch
 from .instance import (
     OUTCOME_TAG,
@@ -38,7 +39,7 @@ from .instance import (
     unfinished_checks,
 )
 from .lock import refresh_lock
-from .outcome import conclude
+from .outcome import SUCCESS, conclude, outcome_of, staleness
 from .parsing import ParsedPage, ParseError, parse_page
 from .publish import discard_build, holds_fetch, read_meta
 from .redact import redact_url
@@ -79,13 +80,15 @@ def new_record(url: str, source: str | None = None) -> dict:
 
 # -- decide ---------------------------------------------------------------------------------------
 
-def check_page(settings: Settings, fetcher=fetch) -> Check:
-    """Fetch, archive and compare with the published version. Raises RefreshError for a failed
-    fetch or an unreadable page. `fetcher(url, validators, policy)` is the fetch client."""
+def check_page(settings: Settings, record: dict, fetcher=fetch) -> Check:
+    """Fetch, archive and compare with the published version, filling in `record` (so whatever
+    raises, the fetch is logged with what was learnt). Raises RefreshError for a failed fetch or
+    an unreadable page. `fetcher(url, validators, policy)` is the fetch client."""
     archive = Archive(settings.raw_dir)
     meta = read_meta(settings.warehouse)
-    validators = Validators(meta.get("etag"), meta.get("last_modified")) if meta else None
-    record = new_record(settings.source_url)
+    confirmed = validated_record(archive.records(), meta, record["url"])
+    validators = Validators(confirmed.get("etag"), confirmed.get("last_modified")) \
+        if confirmed else None
     warnings: list[str] = []
     try:
         result = fetcher(settings.source_url, validators, settings.fetch_policy())
@@ -94,21 +97,27 @@ def check_page(settings: Settings, fetcher=fetch) -> Check:
         if not (e.unreachable and settings.is_live_default):
             raise RefreshError(f"failed: {e.cause}", e.cause, record) from None
         result, origin = archived_fallback(archive)
-        warnings.append(f"warning: {e.cause}; offline, so using {origin}")
+        stale = staleness(settings, archive.records())
+        offline = f"{e.cause}; offline, so using {origin}" + (f"; {stale}" if stale else "")
+        record["message"] = offline
+        warnings.append(f"warning: {offline}")
     record.update(source=result.source, status=result.status, etag=result.validators.etag,
                   last_modified=result.validators.last_modified,
                   content_type=result.content_type, attempts=result.attempts,
                   elapsed_ms=result.elapsed_ms)
     if result.not_modified:
-        if not meta:
+        if not confirmed:
             raise RefreshError("failed: 304 Not Modified with no published version",
                                "the server answered 304 Not Modified to an unconditional request",
                                record)
-        record.update(body_sha256=meta["body_sha256"], content_sha256=meta["content_sha256"],
-                      etag=record["etag"] or meta.get("etag"),
-                      last_modified=record["last_modified"] or meta.get("last_modified"))
+        # the server confirms the body those validators came with
+        record.update(body_sha256=confirmed["body_sha256"],
+                      content_sha256=confirmed["content_sha256"],
+                      etag=record["etag"] or confirmed.get("etag"),
+                      last_modified=record["last_modified"] or confirmed.get("last_modified"))
         return Check(record, changed=False, warnings=warnings)
-    record.update(body_sha256=archive.store(result.body), bytes=len(result.body))
+    record.update(body_sha256=sha256(result.body), bytes=len(result.body))  # logged if store fails
+    archive.store(result.body)
     if meta and record["body_sha256"] == meta.get("body_sha256"):
         record["content_sha256"] = meta["content_sha256"]
         return Check(record, changed=False, warnings=warnings)
@@ -121,15 +130,33 @@ def check_page(settings: Settings, fetcher=fetch) -> Check:
     return Check(record, changed=changed, page=page, warnings=warnings)
 
 
+def validated_record(records, meta: dict | None, url: str) -> dict | None:
+    """The fetch whose validators the next conditional GET of `url` sends: the newest successful
+    fetch of that URL (redacted, as logged) that holds the published version and has an ETag or
+    a Last-Modified, so a 304 confirms what is published. None with nothing published."""
+    if not meta:
+        return None
+    found = None
+    for record in records:
+        if (record.get("outcome") in SUCCESS and record.get("url") == url
+                and record.get("content_sha256") == meta.get("content_sha256")
+                and record.get("body_sha256") and (record.get("etag")
+                                                   or record.get("last_modified"))):
+            found = record
+        elif record.get("outcome") == "published":
+            found = None  # another version was published since (a rollback, another source)
+    return found
+
+
 def archived_fallback(archive: Archive) -> tuple[FetchResult, str]:
     """The newest published version in the archive, else the bundled snapshot (source = archive),
-    and words saying which."""
-    for record in reversed(archive.published()):
-        try:
-            body = archive.load(record["body_sha256"])
-        except (FileNotFoundError, RuntimeError):
-            continue
-        return (FetchResult(url=record["url"], source="archive", status=None, body=body),
+    and words saying which. A newest version whose page is missing or damaged raises: falling
+    back to an older one would publish it over the newer."""
+    published = archive.published()
+    if published:
+        record = published[-1]
+        return (FetchResult(url=record["url"], source="archive", status=None,
+                            body=archive.load(record["body_sha256"])),
                 f"the archived version published {record['fetched_at'][:10]} "
                 f"({record['content_sha256'][:12]})")
     snapshot = paths.bundled_snapshot()
@@ -138,26 +165,60 @@ def archived_fallback(archive: Archive) -> tuple[FetchResult, str]:
             f"the bundled snapshot {snapshot.relative_to(paths.PROJECT_ROOT)}")
 
 
-def decide(settings: Settings, instance, fetcher=fetch, log_event=None) -> Check:
+def decide(settings: Settings, instance, fetcher=fetch, log_event=None,
+           record: dict | None = None) -> Check:
     """The check, observed in the instance (through `log_event` inside a run, so the observation
-    belongs to it); a failed fetch or an unchanged page is concluded here. Call under the lock."""
+    belongs to it); a failed fetch or an unchanged page is concluded here, and so is any other
+    exception (raised as RefreshError). Call under the lock."""
     def seen(record: dict, state: str) -> None:
         if log_event:
             log_event(page_observation(record, state))
         else:
             observe(instance, record, state)
 
+    record = record if record is not None else new_record(settings.source_url)
     try:
-        check = check_page(settings, fetcher)
+        check = check_page(settings, record, fetcher)
+        seen(check.record, "changed" if check.changed else "unchanged")
+        if not check.changed:
+            conclude(settings, check.record, "unchanged")
     except RefreshError as e:
-        if e.record:
-            seen(e.record, e.outcome.split(":")[0])
-            conclude(settings, e.record, e.outcome, e.cause)
-        raise
-    seen(check.record, "changed" if check.changed else "unchanged")
-    if not check.changed:
-        conclude(settings, check.record, "unchanged")
+        concluded = conclude(settings, e.record or record, e.outcome, e.cause)
+        observe_failure(seen, concluded)
+        raise RefreshError(concluded["outcome"], concluded["message"], concluded) from None
+    except Exception as e:
+        concluded = conclude_failure(settings, record, e)
+        observe_failure(seen, concluded)
+        raise RefreshError(concluded["outcome"], concluded["message"], concluded) from e
     return check
+
+
+def conclude_failure(settings: Settings, record: dict, error: BaseException) -> dict:
+    """Log and alert an exception that ended a refresh (whatever raised it)."""
+    outcome, cause = outcome_of(error)
+    return conclude(settings, record, outcome, cause)
+
+
+def observe_failure(seen, record: dict) -> None:
+    """The failed check in the instance, after the fetch log and the alert have it: an instance
+    that cannot be written (a full disk) must not hide the cause already concluded."""
+    try:
+        seen(record, record["outcome"].split(":")[0])
+    except Exception as e:  # noqa: BLE001 - concluded already; the instance is secondary here
+        log.info("the failed check could not be recorded in the Dagster instance: %s", e)
+
+
+@contextmanager
+def failures_concluded(settings: Settings, record: dict):
+    """Any exception that ends a refresh before it concluded its fetch (opening the instance,
+    recovery, starting the run) is concluded as a failure and raised as RefreshError."""
+    try:
+        yield
+    except RefreshError:
+        raise  # concluded where it was raised
+    except Exception as e:
+        concluded = conclude_failure(settings, record, e)
+        raise RefreshError(concluded["outcome"], concluded["message"], concluded) from e
 
 
 def recover(settings: Settings, instance, exclude_run: str | None = None) -> list[str]:
@@ -192,16 +253,18 @@ def recover(settings: Settings, instance, exclude_run: str | None = None) -> lis
 def refresh(settings: Settings, wait: float = 0.0, say=print, verbose: bool = False) -> Check:
     """`kfor refresh`: decide, and build a changed page by a run of the `refresh` job in this
     process, recorded in the persistent instance. Raises RefreshError when it did not publish."""
-    instance = get_instance(settings)
     with refresh_lock(settings.lock_path, wait=wait):
-        for note in recover(settings, instance):
-            say(f"note: {note}")
-        check = decide(settings, instance)
-        for warning in check.warnings:
-            say(warning)
-        if check.changed:
-            run_job(settings, instance, {"fetch_record": fetch_record_json(check.record)},
-                    fetch_id=check.record["fetch_id"], verbose=verbose)
+        record = new_record(settings.source_url)
+        with failures_concluded(settings, record):
+            instance = get_instance(settings)
+            for note in recover(settings, instance):
+                say(f"note: {note}")
+            check = decide(settings, instance, record=record)
+            for warning in check.warnings:
+                say(warning)
+            if check.changed:
+                run_job(settings, instance, {"fetch_record": fetch_record_json(check.record)},
+                        fetch_id=check.record["fetch_id"], verbose=verbose)
     return check
 
 

@@ -85,10 +85,12 @@ class RefreshRun(dg.ConfigurableResource):
         wait = 0.0 if holds(settings.lock_path) else settings.lock_wait
         with refresh_lock(settings.lock_path, wait=wait):
             if not self.fetch_record and self.mode == "refresh" and instance:
-                from .refresh import recover  # a run started by the schedule or the UI
+                from .refresh import failures_concluded, new_record, recover
 
-                for note in recover(settings, instance, exclude_run=run_id):
-                    context.log.warning(note)
+                # a run started by the schedule or the UI: a recovery that fails is its failure
+                with failures_concluded(settings, new_record(settings.source_url)):
+                    for note in recover(settings, instance, exclude_run=run_id):
+                        context.log.warning(note)
             self._state = RunState(settings, json.loads(self.fetch_record)
                                    if self.fetch_record else None)
             try:

@@ -5,6 +5,7 @@ through the same `decide()` as `kfor refresh`; an unchanged page ends the run wi
 replay mode the scratch file starts empty and takes every published version in the archive."""
 
 import html
+import re
 import sys
 
 import dagster as dg
@@ -116,8 +117,9 @@ def totals(con) -> dict[str, int]:
 
 def commander_preview(parsed) -> str:
     """The commanders list as a markdown table; page text is escaped (it is not our markup)."""
+    # markdown punctuation (emphasis, code, links, table pipes, autolinks) backslash-escaped
     def cell(text) -> str:
-        return html.escape(str(text or ""), quote=False).replace("|", "\\|")
+        return html.escape(re.sub(r"([\\`*_\[\]|~:.])", r"\\\1", str(text or "")), quote=False)
 
     rows = "\n".join(f"| {c.ordinal} | {cell(c.rank)} {cell(c.full_name)} | {cell(c.nation_code)} "
                      f"| {cell(c.start_text)} | {cell(c.end_text) or 'present'} |"
