@@ -17,11 +17,12 @@ SUCCESS = ("published", "unchanged")
 
 
 def conclude(settings: Settings, record: dict, outcome: str, message: str | None = None,
-             run_id: str | None = None) -> dict:
-    """Log the fetch with its outcome and alert when it did not succeed; returns the record."""
+             run_id: str | None = None, alert: bool = True) -> dict:
+    """Log the fetch with its outcome and alert when it did not succeed (an import, run by hand,
+    reports its refused captures in its summary instead: alert=False); returns the record."""
     record = {**record, "outcome": outcome, "message": message or record.get("message")}
     Archive(settings.raw_dir).append(record)
-    if outcome not in SUCCESS:
+    if alert and outcome not in SUCCESS:
         send_alert(settings, alert_payload(settings, record, run_id))
     return record
 
