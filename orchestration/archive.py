@@ -43,7 +43,10 @@ _LINE_BREAKS = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
 # Every record has these keys, in this order (also the columns of raw.fetch_log).
 LOG_FIELDS = ("fetch_id", "fetched_at", "url", "source", "status", "etag", "last_modified",
               "content_type", "body_sha256", "content_sha256", "bytes", "attempts", "elapsed_ms",
-              "outcome", "message")
+              "outcome", "message",
+              # an imported capture: when the archive captured the page (valid time, rule V1);
+              # fetched_at stays when the warehouse learned it. Last, so older raw tables extend.
+              "captured_at")
 
 
 def sha256(data: bytes) -> str:

@@ -1,10 +1,12 @@
-"""Two PNGs of the published warehouse, read read-only:
+"""Three PNGs of the published warehouse, read read-only:
 
     troop_levels.png   each strength figure the page reports, drawn as the period it carries (a box
                        from period_start to period_end, hollow when approximate; a marker where the
                        date is a single day), each labelled with its words, period and precision;
                        never a line joining figures: the page says nothing about the years between.
     commanders.png     the tenures of every COMKFOR as a timeline, coloured by nation.
+    page_strength.png  the page's own series: each version's figure for "today" as a step on valid
+                       time (marts.fct_page_strength), from when the page said it to the next version.
 
 matplotlib is imported inside render_plots (the refresh's light path imports none of it), through
 its object API and the Agg canvas: no pyplot global state, safe in any thread. Each file is written
@@ -19,6 +21,7 @@ from pathlib import Path
 
 TROOPS_PNG = "troop_levels.png"
 COMMANDERS_PNG = "commanders.png"
+STRENGTH_PNG = "page_strength.png"
 
 FORCE_STYLE = {  # colour per force; forces not listed get the fallback colours in order
     "KFOR": ("#1f4e8c", "KFOR (Kosovo Force)"),
@@ -36,13 +39,14 @@ NATION_COLOURS = ["#2f6db3", "#e07b24", "#3a9d5d", "#c8413b", "#8a63b8", "#8c564
 
 
 def render_plots(db_path: Path, out_dir: Path) -> list[Path]:
-    """Render troop_levels.png and commanders.png from the warehouse at db_path (opened read-only)
-    into out_dir (created if missing). Returns the two paths."""
+    """Render the three PNGs from the warehouse at db_path (opened read-only) into out_dir
+    (created if missing). Returns their paths."""
     data = _read(Path(db_path))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     return [_save(_troop_figure(data), out_dir / TROOPS_PNG),
-            _save(_commander_figure(data), out_dir / COMMANDERS_PNG)]
+            _save(_commander_figure(data), out_dir / COMMANDERS_PNG),
+            _save(_strength_figure(data), out_dir / STRENGTH_PNG)]
 
 
 # --- data ----------------------------------------------------------------------------------------
@@ -74,6 +78,9 @@ def _read(db_path: Path) -> dict:
                 LEFT JOIN marts.dim_commander AS c USING (commander_key)
                 LEFT JOIN marts.dim_nation AS n ON n.nation_key = t.nation_key
                 ORDER BY t.command_sequence"""),
+            "strength": rows("""
+                SELECT valid_from, valid_to, page_date, troops, approximation, contributing_nations
+                FROM marts.fct_page_strength ORDER BY valid_from"""),
         }
     finally:
         con.close()
@@ -314,6 +321,54 @@ def _commander_figure(data: dict):
               title_fontsize=9, frameon=True, framealpha=0.95, edgecolor="#dddddd")
     fig.suptitle(f"Commanders of KFOR: {len(tenures)} tenures since June 1999, by nation",
                  fontsize=14, fontweight="bold")
+    ax.set_title(_subtitle(data["meta"]), fontsize=9, color="#555555")
+    return fig
+
+
+# --- the page's own strength series --------------------------------------------------------------
+
+def _strength_figure(data: dict):
+    """Each version's figure for today, held from the version's valid time to the next version's
+    (the newest to the page's date); versions that state no figure leave a gap, never a guess."""
+    import matplotlib.dates as mdates
+    from matplotlib.figure import Figure
+
+    series = data["strength"]
+    page_day = _page_date(data["meta"])
+    fig = Figure(figsize=(12, 5.5), dpi=110, layout="constrained")
+    ax = fig.add_subplot()
+    colour = FORCE_STYLE["KFOR"][0]
+    stated = [r for r in series if r["troops"] is not None]
+    first = min((r["valid_from"].date() for r in series), default=page_day)
+    _year_axis(ax, min(first, page_day), page_day, years_after=2)
+    right = ax.get_xlim()[1]
+    previous = None
+    for r in stated:
+        start = mdates.date2num(r["valid_from"])
+        newest = r["valid_to"] is None  # still what the page says: drawn on to the axis' end
+        end = right if newest else mdates.date2num(r["valid_to"])
+        ax.plot([start, end], [r["troops"]] * 2, color=colour, linewidth=2.2,
+                linestyle=(0, (4, 2)) if newest else "-", solid_capstyle="butt", zorder=3)
+        ax.plot([start], [r["troops"]], "o", color=colour, markersize=6, zorder=4)
+        if (r["troops"], r["contributing_nations"]) != previous:  # label only what changed
+            word = "" if r["approximation"] in (None, "exact") else f"{r['approximation']} "
+            nations = f", {r['contributing_nations']} nations" if r["contributing_nations"] else ""
+            ax.annotate(f"{word}{_fmt(r['troops'])}{nations}\nsaid from "
+                        f"{r['valid_from']:%-d %b %Y}", (start, r["troops"]), xytext=(6, 8),
+                        textcoords="offset points", fontsize=8.5, color="#333333")
+        previous = (r["troops"], r["contributing_nations"])
+    top = max((r["troops"] for r in stated), default=1)
+    ax.set_ylim(0, top * 1.35)
+    ax.yaxis.set_major_formatter(lambda v, _: _fmt(int(v)))
+    ax.set_ylabel("KFOR troops, as the page states them for \u201ctoday\u201d")
+    ax.grid(axis="y", color="#eeeeee", linewidth=0.8)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    versions = len(series)
+    fig.suptitle(f"KFOR's strength as the page itself has stated it: {versions} "
+                 f"version{'s' if versions != 1 else ''} on valid time", fontsize=14,
+                 fontweight="bold")
     ax.set_title(_subtitle(data["meta"]), fontsize=9, color="#555555")
     return fig
 

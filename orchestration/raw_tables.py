@@ -42,8 +42,12 @@ def ensure_schema(con) -> None:
 
 
 def _create(con, table: str, columns: list[tuple[str, str]]) -> None:
+    """The table, created or extended: a warehouse published by an older version of this code
+    gets the columns added since (always at the end, so rows still insert by position)."""
     cols = ", ".join(f'"{name}" {kind}' for name, kind in columns)
     con.execute(f"CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.{table} ({cols})")
+    for name, kind in columns:
+        con.execute(f'ALTER TABLE {RAW_SCHEMA}.{table} ADD COLUMN IF NOT EXISTS "{name}" {kind}')
 
 
 def load_page(con, page: ParsedPage, body_sha256: str) -> dict[str, int]:

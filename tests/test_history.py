@@ -87,8 +87,8 @@ def test_current_flags_follow_the_newest_version(history):
 
 def test_the_change_log_holds_every_difference(history):
     rows = set(query(history["warehouse"], """
-        SELECT publication_seq, entity, change_type, entity_label, field, old_value, new_value
-        FROM marts.fct_page_change WHERE publication_seq > 1"""))
+        SELECT span_seq, entity, change_type, entity_label, field, old_value, new_value
+        FROM marts.fct_page_change WHERE span_seq > 1"""))
     assert (2, "tenure", "added", "Maj. Gen. Enrico Barduani (IT)", None, None, None) in rows
     assert (2, "tenure", "changed", "Maj. Gen. Özkan Ulutaş (TU)", "end_date", None,
             "2024-10-11") in rows
@@ -101,7 +101,7 @@ def test_the_change_log_holds_every_difference(history):
     tenure_changes = {r for r in rows if r[0] == 2 and r[1] == "tenure"}
     assert len(tenure_changes) == 2
     versions = query(history["warehouse"], """
-        SELECT DISTINCT publication_seq, from_content_sha256 IS NOT NULL, to_content_sha256
+        SELECT DISTINCT span_seq, from_content_sha256 IS NOT NULL, to_content_sha256
         FROM marts.fct_page_change ORDER BY 1""")
     assert [(seq, has_from) for seq, has_from, _ in versions] == [(1, False), (2, True), (3, True)]
 

@@ -1,28 +1,30 @@
-{#- SCD2 history of one intermediate model across published versions, computed from the raw
-    batches and the fetch log (int_publications), so a replay reproduces it exactly; dbt's
+{#- SCD2 history of one intermediate model across the page's versions, computed from the raw
+    batches and the fetch log (int_version_spans), so a replay reproduces it exactly; dbt's
     `snapshot` command stamps wall-clock time and cannot.
 
-    A row is valid from the publication that first showed it (with these tracked values) until the
-    publication that dropped or changed it (valid_to; null while the newest version still shows
-    it). A fact that disappears from the page is closed, not deleted, and returns as a new row if
-    it reappears. Rejected versions never reach int_publications, so they never enter history.
+    Valid time (rules V2, V3): a row is valid from the span of sightings that first showed it (with
+    these tracked values) until the span that dropped or changed it (valid_to; null while the
+    newest span still shows it). Recorded time: recorded_at is when the warehouse first learned the
+    opening span (its first fetch or import), closed_recorded_at when it learned the closing one.
+    A fact that disappears from the page is closed, not deleted, and returns as a new row if it
+    reappears. Rejected versions are never sighted, so they never enter history.
 
     relation: an int_* model with content_sha256 and the key; tracked: the columns whose change
     makes a new row (provenance such as source text is carried from the first version, not
     tracked). -#}
 {% macro scd2(relation, key, tracked, carried=[]) %}
-with publications as (
-    select publication_seq, content_sha256, published_at
-    from {{ ref('int_publications') }}
+with spans_of_page as (
+    select span_seq, content_sha256, valid_from, recorded_at
+    from {{ ref('int_version_spans') }}
 ),
 
 shown as (
     select
-        p.publication_seq,
+        p.span_seq,
         r.{{ key }},
         md5(concat_ws('|', {% for c in tracked %}coalesce(r.{{ c }}::varchar, '<null>'){{ ", " if not loop.last }}{% endfor %}))
             as row_hash
-    from publications as p
+    from spans_of_page as p
     inner join {{ relation }} as r using (content_sha256)
 ),
 
@@ -30,43 +32,47 @@ marked as (
     select
         *,
         case
-            when lag(publication_seq) over by_key = publication_seq - 1
+            when lag(span_seq) over by_key = span_seq - 1
                 and lag(row_hash) over by_key = row_hash
                 then 0
             else 1
         end as starts_span
     from shown
-    window by_key as (partition by {{ key }} order by publication_seq)
+    window by_key as (partition by {{ key }} order by span_seq)
 ),
 
 spans as (
     select
         {{ key }},
         row_hash,
-        sum(starts_span) over (partition by {{ key }} order by publication_seq
+        sum(starts_span) over (partition by {{ key }} order by span_seq
                                rows unbounded preceding) as span,
-        publication_seq
+        span_seq
     from marked
 ),
 
 bounds as (
-    select {{ key }}, span, min(publication_seq) as first_seq, max(publication_seq) as last_seq
+    select {{ key }}, span, min(span_seq) as first_seq, max(span_seq) as last_seq
     from spans
     group by all
 )
 
 select
-    md5(b.{{ key }} || '|' || b.first_seq) as history_key,
+    -- keyed by the opening span's version and valid time, not its position: an older capture
+    -- imported later renumbers spans but keeps every key
+    md5(concat_ws('|', b.{{ key }}, opened.content_sha256, opened.valid_from)) as history_key,
     b.{{ key }},
     {% for c in tracked + carried %}r.{{ c }},
-    {% endfor %}opened.published_at as valid_from,
-    closed.published_at as valid_to,
-    closed.published_at is null as is_current_version,
+    {% endfor %}opened.valid_from,
+    closed.valid_from as valid_to,
+    opened.recorded_at,
+    closed.recorded_at as closed_recorded_at,
+    closed.valid_from is null as is_current_version,
     opened.content_sha256 as valid_from_content_sha256,
     closed.content_sha256 as valid_to_content_sha256
 from bounds as b
-inner join publications as opened on opened.publication_seq = b.first_seq
-left join publications as closed on closed.publication_seq = b.last_seq + 1
+inner join spans_of_page as opened on opened.span_seq = b.first_seq
+left join spans_of_page as closed on closed.span_seq = b.last_seq + 1
 inner join {{ relation }} as r
     on r.content_sha256 = opened.content_sha256 and r.{{ key }} = b.{{ key }}
 {% endmacro %}

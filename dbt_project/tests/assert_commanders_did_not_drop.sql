@@ -1,32 +1,28 @@
--- Protects against a layout change that silently loses commanders: the newest version lists at
--- least as many tenures as the version published before it (tenures are only ever added).
+-- Protects against a layout change that silently loses commanders: each span of the page's
+-- history (in valid-time order, rule V3) lists at least as many tenures as the span before it
+-- (tenures are only ever added). Every neighbouring pair is checked, so an imported capture is
+-- compared with its neighbours in valid time; a version without a commanders list is exempt.
 -- A rollback is an operator re-publishing an audited file on purpose: it is exempt, so a replay
 -- through a rollback reproduces it.
-with publications as (
-    select content_sha256, publication_seq, source
-    from {{ ref('int_publications') }}
-),
-
-latest as (
-    select content_sha256, source from publications order by publication_seq desc limit 1
-),
-
-previous as (
-    select content_sha256
-    from publications
-    where content_sha256 <> (select content_sha256 from latest)
-    order by publication_seq desc
-    limit 1
-),
-
-counts as (
+with spans as (
     select
-        (select count(*) from {{ ref('int_command_tenures') }}
-         where content_sha256 = (select content_sha256 from latest)) as latest_tenures,
-        (select count(*) from {{ ref('int_command_tenures') }}
-         where content_sha256 = (select content_sha256 from previous)) as previous_tenures
+        s.span_seq,
+        s.opened_by,
+        (select count(*) from {{ ref('int_command_tenures') }} as t
+         where t.content_sha256 = s.content_sha256) as tenures
+    from {{ ref('int_version_spans') }} as s
+),
+
+pairs as (
+    select
+        span_seq,
+        opened_by,
+        tenures,
+        lag(tenures) over (order by span_seq) as previous_tenures
+    from spans
 )
 
-select * from counts
-where latest_tenures < previous_tenures
-    and (select source from latest) is distinct from 'rollback'
+select * from pairs
+where tenures < previous_tenures
+    and tenures > 0
+    and opened_by is distinct from 'rollback'

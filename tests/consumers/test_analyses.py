@@ -13,7 +13,7 @@ import pytest
 
 PAGE_DATE = dt.date(2023, 11, 20)
 QUESTIONS = {"commanders_per_nation", "average_tenure_by_rank", "troop_drawdown_by_year",
-             "events_per_year", "commander_on_date"}
+             "events_per_year", "commander_on_date", "page_strength_over_time"}
 
 
 def run(path, sql: str) -> list[dict]:
@@ -144,3 +144,11 @@ def test_commander_on_date(compiled_analyses, built_warehouse):
     assert on("2023-11-20") == [("Özkan Ulutaş", False)]  # in office on the page's date
     assert on("2023-11-21") == []  # past the page's date the page says nothing
     assert on("1999-01-01") == []
+
+
+def test_page_strength_over_time(compiled_analyses, built_warehouse):
+    """The bundled page alone: one version, its figure for today from its own stamp (V2)."""
+    rows = run(built_warehouse, compiled_analyses["page_strength_over_time"])
+    assert [(r["said_from"], r["said_until"], r["page_date"], r["stated"], r["troops"],
+             r["contributing_nations"], r["change_from_previous_version"]) for r in rows] == [
+        (PAGE_DATE, None, PAGE_DATE, "approximately 4,500", 4500, 27, None)]

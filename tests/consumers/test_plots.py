@@ -1,4 +1,4 @@
-"""render_plots (orchestration/plots.py): two real PNGs from a built warehouse, written atomically,
+"""render_plots (orchestration/plots.py): three real PNGs from a built warehouse, written atomically,
 the warehouse opened read-only."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import struct
 
 from support.warehouse import file_sha256
 
-from orchestration.plots import COMMANDERS_PNG, TROOPS_PNG, render_plots
+from orchestration.plots import COMMANDERS_PNG, STRENGTH_PNG, TROOPS_PNG, render_plots
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -17,18 +17,19 @@ def png_size(data: bytes) -> tuple[int, int]:
     return struct.unpack(">II", data[16:24])
 
 
-def test_render_plots_writes_two_pngs(built_warehouse, tmp_path):
+def test_render_plots_writes_three_pngs(built_warehouse, tmp_path):
     before = file_sha256(built_warehouse)
     out = tmp_path / "img" / "nested"  # created when missing
     paths = render_plots(built_warehouse, out)
-    assert [p.name for p in paths] == [TROOPS_PNG, COMMANDERS_PNG]
+    assert [p.name for p in paths] == [TROOPS_PNG, COMMANDERS_PNG, STRENGTH_PNG]
     for p in paths:
         data = p.read_bytes()
         assert data.startswith(PNG_SIGNATURE)
         assert len(data) > 10_000, p
         width, height = png_size(data)
         assert width >= 1000 and height >= 600, (p, width, height)
-    assert sorted(p.name for p in out.iterdir()) == sorted([TROOPS_PNG, COMMANDERS_PNG])  # no temp
+    assert sorted(p.name for p in out.iterdir()) == sorted(  # no temporary files left
+        [TROOPS_PNG, COMMANDERS_PNG, STRENGTH_PNG])
     assert file_sha256(built_warehouse) == before
 
 
@@ -36,7 +37,7 @@ def test_render_plots_replaces_existing_files(built_warehouse, tmp_path):
     (tmp_path / TROOPS_PNG).write_bytes(b"old")
     paths = render_plots(built_warehouse, tmp_path)
     assert paths[0].read_bytes().startswith(PNG_SIGNATURE)
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([TROOPS_PNG, COMMANDERS_PNG])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([TROOPS_PNG, COMMANDERS_PNG, STRENGTH_PNG])
 
 
 def test_render_plots_leaves_pyplot_alone(built_warehouse, tmp_path):

@@ -1,4 +1,5 @@
--- Every version with its page date (relative words resolve against it) and fetch bookkeeping.
+-- Every version with its page date (relative words resolve against it, rule D1; a version without
+-- a stamp: its first sighting, rule V5), its valid time and fetch bookkeeping.
 with fetches as (
     select
         content_sha256,
@@ -10,11 +11,15 @@ with fetches as (
     group by content_sha256
 ),
 
-latest as (
-    select content_sha256
-    from {{ ref('int_publications') }}
-    order by publication_seq desc
-    limit 1
+spans as (
+    select
+        content_sha256,
+        min(valid_from) as valid_from,
+        min(first_sighted_at) as first_sighted_at,
+        min(recorded_at) as recorded_at,
+        bool_or(is_newest) as is_newest
+    from {{ ref('int_version_spans') }}
+    group by content_sha256
 )
 
 select
@@ -22,11 +27,18 @@ select
     v.body_sha256,
     v.title,
     v.page_last_updated,
-    v.page_last_updated::date as page_date,
+    v.page_last_updated_utc,
+    coalesce(v.page_last_updated::date,
+             (s.first_sighted_at at time zone 'UTC' at time zone 'Europe/Brussels')::date)
+        as page_date,
     v.parser_version,
+    s.valid_from,
+    s.first_sighted_at,
+    s.recorded_at,
     f.first_fetched_at,
     f.last_fetched_at,
     coalesce(f.fetch_count, 0) as fetch_count,
-    v.content_sha256 = (select content_sha256 from latest) as is_current
+    coalesce(s.is_newest, false) as is_current
 from {{ ref('stg_raw__page_versions') }} as v
 left join fetches as f using (content_sha256)
+left join spans as s using (content_sha256)

@@ -1,18 +1,14 @@
--- The change log: for each publication of a new version, every fact added, removed or changed
--- against the version published before it (the first publication lists everything as added).
--- One row per added/removed fact, and per changed field of a fact present in both.
-with publications as (
+-- The change log, in valid-time order (rule V3): for each span of the page's history, every fact
+-- added, removed or changed against the span before it (the first span lists everything as
+-- added). One row per added/removed fact, and per changed field of a fact present in both.
+with changes as (
     select
-        publication_seq,
+        span_seq,
         content_sha256,
-        published_at,
-        lag(content_sha256) over (order by publication_seq) as previous_content_sha256
-    from {{ ref('int_publications') }}
-),
-
-changes as (
-    select * from publications
-    where previous_content_sha256 is distinct from content_sha256
+        valid_from,
+        recorded_at,
+        lag(content_sha256) over (order by span_seq) as previous_content_sha256
+    from {{ ref('int_version_spans') }}
 ),
 
 facts as (
@@ -35,20 +31,20 @@ facts as (
 ),
 
 new_side as (
-    select c.publication_seq, f.*
+    select c.span_seq, f.*
     from changes as c
     inner join facts as f on f.content_sha256 = c.content_sha256
 ),
 
 old_side as (
-    select c.publication_seq, f.*
+    select c.span_seq, f.*
     from changes as c
     inner join facts as f on f.content_sha256 = c.previous_content_sha256
 ),
 
 compared as (
     select
-        publication_seq,
+        span_seq,
         entity,
         entity_key,
         field,
@@ -58,12 +54,12 @@ compared as (
         o.content_sha256 is null as is_new,
         n.content_sha256 is null as is_gone
     from new_side as n
-    full outer join old_side as o using (publication_seq, entity, entity_key, field)
+    full outer join old_side as o using (span_seq, entity, entity_key, field)
 ),
 
 per_fact as (
     select
-        publication_seq,
+        span_seq,
         entity,
         entity_key,
         any_value(entity_label) as entity_label,
@@ -74,7 +70,7 @@ per_fact as (
 ),
 
 rows as (
-    select publication_seq, entity, entity_key, entity_label,
+    select span_seq, entity, entity_key, entity_label,
            case when added then 'added' else 'removed' end as change_type,
            null::varchar as field, null::varchar as old_value, null::varchar as new_value
     from per_fact
@@ -82,18 +78,19 @@ rows as (
 
     union all
 
-    select cmp.publication_seq, cmp.entity, cmp.entity_key, cmp.entity_label, 'changed', cmp.field,
+    select cmp.span_seq, cmp.entity, cmp.entity_key, cmp.entity_label, 'changed', cmp.field,
            cmp.old_value, cmp.new_value
     from compared as cmp
-    inner join per_fact as p using (publication_seq, entity, entity_key)
+    inner join per_fact as p using (span_seq, entity, entity_key)
     where not (p.added or p.removed) and cmp.old_value is distinct from cmp.new_value
 )
 
 select
-    md5(concat_ws('|', r.publication_seq, r.entity, r.entity_key, r.change_type, r.field))
-        as change_key,
-    r.publication_seq,
-    c.published_at as changed_at,
+    md5(concat_ws('|', c.content_sha256, c.valid_from, r.entity, r.entity_key, r.change_type,
+                  r.field)) as change_key,
+    r.span_seq,
+    c.valid_from as changed_at,
+    c.recorded_at,
     c.previous_content_sha256 as from_content_sha256,
     c.content_sha256 as to_content_sha256,
     r.entity,
@@ -104,4 +101,4 @@ select
     r.old_value,
     r.new_value
 from rows as r
-inner join changes as c using (publication_seq)
+inner join changes as c using (span_seq)

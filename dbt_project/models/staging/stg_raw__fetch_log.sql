@@ -1,7 +1,8 @@
 select
     log_seq,
     fetch_id,
-    strptime(fetched_at, '%Y-%m-%dT%H:%M:%S.%fZ') as fetched_at,  -- UTC
+    strptime(fetched_at, '%Y-%m-%dT%H:%M:%S.%fZ') as fetched_at,  -- UTC: recorded time
+    strptime(captured_at, '%Y-%m-%dT%H:%M:%S.%fZ') as captured_at,  -- UTC: an archive's capture
     url,
     source,
     status,
