@@ -122,9 +122,9 @@ def import_(args) -> int:
                                                 verbose=args.verbose, **options))
     if code != EXIT_OK:
         return code
-    refused = ", ".join(f"{why}: {n}" for why, n in done["refused"].items()) or "none"
+    refused = "; ".join(f"{why}: {n}" for why, n in done["refused"].items()) or "none"
     print(f"imported: {done['captures']} captures seen, {done['new_versions']} new versions, "
-          f"{done['sightings']} sightings of known versions, refused {refused} "
+          f"{done['sightings']} sightings of known versions, refused: {refused}; "
           f"into {settings.warehouse} ({done['seconds']} s)")
     return EXIT_OK
 
