@@ -34,7 +34,6 @@ from .archive import Archive
 from .captures import (
     WAYBACK_CDX,
     WAYBACK_REPLAY,
-    Capture,
     CdxDownload,
     CdxQuery,
     Revisit,

@@ -6,7 +6,7 @@ same captures imported in another order give the same history (rule V3)."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import pytest
