@@ -4,6 +4,7 @@ unchanged), non-zero otherwise. Tracebacks only with --verbose.
     kfor refresh [--source URL]   check the page; build and publish only when it changed
     kfor status                   what is published, and the last refreshes' outcomes
     kfor replay                   rebuild the warehouse from every published version archived
+    kfor import SOURCE            earlier versions from a waybackpack dir, a WARC file or the CDX API
     kfor rollback [--to FILE]     re-publish the previously published file (twice = undo)
     kfor sql [-c QUERY]           the DuckDB shell, read-only on the published file
     kfor plot --out DIR           the troop drawdown and commanders timeline as PNGs
@@ -46,6 +47,23 @@ def main(argv: list[str] | None = None) -> int:
                                       "the archive, in fetch-log order")
     p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS")
     p.set_defaults(run=replay)
+    p = sub.add_parser("import", help="bring in earlier versions of the page from archived "
+                                      "captures; one build and publish at the end")
+    p.add_argument("source", metavar="SOURCE",
+                   help="a directory written by waybackpack, a WARC file, or the page's http(s) "
+                        "URL to list its captures from the Wayback CDX API")
+    p.add_argument("--from", dest="since", metavar="TIMESTAMP",
+                   help="CDX only: the first capture time (YYYY[MMDDhhmmss])")
+    p.add_argument("--to", dest="until", metavar="TIMESTAMP",
+                   help="CDX only: the last capture time (YYYY[MMDDhhmmss])")
+    p.add_argument("--cdx", default=None, metavar="URL",
+                   help="CDX only: the CDX API (default the Wayback Machine's)")
+    p.add_argument("--replay", default=None, metavar="URL",
+                   help="CDX only: where captures are replayed from (default the Wayback Machine)")
+    p.add_argument("--rate", type=float, default=1.0, metavar="PER_SECOND",
+                   help="CDX only: at most this many requests a second (default 1)")
+    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS")
+    p.set_defaults(run=import_)
     p = sub.add_parser("rollback", help="re-publish the file the last publish replaced")
     p.add_argument("--to", help="a file under warehouse/history/ (default: the newest)")
     p.add_argument("--list", action="store_true", help="list the kept files and exit")
@@ -90,6 +108,24 @@ def locked(action):
     except RefreshError as e:
         print(outcome_line(e.outcome, e.cause), file=sys.stderr)
         return None, EXIT_FAILED
+
+
+def import_(args) -> int:
+    from .captures import WAYBACK_CDX, WAYBACK_REPLAY
+    from .importer import import_captures
+
+    settings = get_settings()
+    options = {"since": args.since, "until": args.until, "cdx": args.cdx or WAYBACK_CDX,
+               "replay": args.replay or WAYBACK_REPLAY, "rate": args.rate}
+    done, code = locked(lambda: import_captures(settings, args.source, say=_say, wait=args.wait,
+                                                verbose=args.verbose, **options))
+    if code != EXIT_OK:
+        return code
+    refused = "; ".join(f"{why}: {n}" for why, n in done["refused"].items()) or "none"
+    print(f"imported: {done['captures']} captures seen, {done['new_versions']} new versions, "
+          f"{done['sightings']} sightings of known versions, refused: {refused}; "
+          f"into {settings.warehouse} ({done['seconds']} s)")
+    return EXIT_OK
 
 
 def _say(line: str) -> None:

@@ -34,9 +34,10 @@ _concluded: set[str] = set()  # fetch ids this process has concluded: an outcome
 
 
 def conclude(settings: Settings, record: dict, outcome: str, message: str | None = None,
-             run_id: str | None = None) -> dict:
+             run_id: str | None = None, alert: bool = True) -> dict:
     """Log the fetch with its outcome and alert when it did not succeed (or, for an archive
-    fallback, when the page is stale); returns the record as concluded. A fetch is concluded once
+    fallback, when the page is stale; an import, run by hand, reports its refused captures in its
+    summary instead: alert=False); returns the record as concluded. A fetch is concluded once
     per process: a second call returns the record unchanged. A failure whose log line cannot be
     written is still alerted, its outcome saying so; a success that cannot be logged raises."""
     record = {**record, "outcome": outcome, "message": message or record.get("message")}
@@ -53,7 +54,7 @@ def conclude(settings: Settings, record: dict, outcome: str, message: str | None
         record.update(outcome=one_line(outcome, LINE_LIMIT - len(note)) + note,
                       message=f"{record['message'] or outcome}{note}")
     _concluded.add(record["fetch_id"])
-    if outcome not in SUCCESS:
+    if alert and outcome not in SUCCESS:
         send_alert(settings, alert_payload(settings, record, run_id))
     elif stale:
         send_alert(settings, alert_payload(settings, record, run_id, event="refresh_stale",

@@ -51,6 +51,9 @@ class RunState:
     def published(self) -> None:
         self.outcome = "published"
 
+    def audited(self) -> None:
+        self.outcome = "audited"
+
     def failed(self, error: BaseException | None) -> None:
         if self.outcome is None:
             self.outcome, self.message = outcome_of(error)
@@ -66,7 +69,12 @@ class RefreshRun(dg.ConfigurableResource):
         "JSON fetch record of a check already made by `kfor refresh`. Empty: the run checks the "
         "page itself (a scheduled or UI-started run)."))
     mode: str = pydantic.Field(default="refresh", description=(
-        "refresh: build the checked page. replay: rebuild from every published version."))
+        "refresh: build the checked page. replay: rebuild from every published version. "
+        "import: rebuild with the captures of `kfor import` added."))
+    captures: str = pydantic.Field(default="", description=(
+        "import: the JSON list of capture records to add (`kfor import` concludes them)."))
+    publish: bool = pydantic.Field(default=True, description=(
+        "false: build and audit only, publish nothing (an import finding its failing captures)."))
 
     _state: RunState | None = pydantic.PrivateAttr(default=None)
 

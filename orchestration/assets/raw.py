@@ -5,6 +5,7 @@ through the same `decide()` as `kfor refresh`; an unchanged page ends the run wi
 replay mode the scratch file starts empty and takes every published version in the archive."""
 
 import html
+import json
 import re
 import sys
 
@@ -33,8 +34,9 @@ def raw(context: dg.AssetExecutionContext, refresh_run: RefreshRun, page_source:
     require_whole_refresh(context)
     state = refresh_run.state
     settings, archive = state.settings, Archive(state.settings.raw_dir)
-    if refresh_run.mode == "replay":
-        counts = load_replay(settings, archive, lambda line: progress(context, line))
+    if refresh_run.mode in ("replay", "import"):
+        captures = json.loads(refresh_run.captures) if refresh_run.captures else []
+        counts = load_replay(settings, archive, lambda line: progress(context, line), captures)
         version = None
     else:
         if state.record is None:  # started by the schedule or the UI: check the page here
@@ -82,9 +84,11 @@ def load_changed(settings, archive: Archive, record: dict):
         con.close()
 
 
-def load_replay(settings, archive: Archive, progress) -> dict:
-    """An empty scratch file with every published version's batch and the whole fetch log."""
-    records = list(archive.records())
+def load_replay(settings, archive: Archive, progress, captures: list[dict] | None = None) -> dict:
+    """An empty scratch file with every published version's batch and the whole fetch log, plus
+    an import's capture records (as the log will hold them once they publish). An imported
+    capture is read with the historical requirements (rule L1), as it was imported."""
+    records = [*archive.records(), *(captures or [])]
     published = [r for r in records if r.get("outcome") == "published"]
     if not published:
         raise dg.Failure(f"nothing to replay: the fetch log in {archive.root} records no "
@@ -96,7 +100,7 @@ def load_replay(settings, archive: Archive, progress) -> dict:
         raw_tables.ensure_schema(con)
         for i, record in enumerate(published, start=1):
             page = parse_page(archive.load(record["body_sha256"]), record.get("content_type"),
-                              load_reference())
+                              load_reference(), requirements=requirements_of(record))
             if page.content_sha256 != record["content_sha256"]:
                 rekeyed[record["content_sha256"]] = page.content_sha256  # a newer parser
             raw_tables.load_page(con, page, record["body_sha256"])
@@ -108,6 +112,12 @@ def load_replay(settings, archive: Archive, progress) -> dict:
         return {"added": {"fetch_log": n}, "total": totals(con)}
     finally:
         con.close()
+
+
+def requirements_of(record: dict):
+    from ..parsing import HISTORICAL, LIVE
+
+    return HISTORICAL if record.get("source") == "import" else LIVE
 
 
 def totals(con) -> dict[str, int]:

@@ -21,12 +21,16 @@ def published_models() -> list[dg.AssetKey]:
             if n["resource_type"] == "model" and n["schema"] in ("marts", "snapshots")]
 
 
-@dg.asset(key=WAREHOUSE_KEY, group_name="publish", deps=published_models(),
+@dg.asset(key=WAREHOUSE_KEY, group_name="publish", deps=published_models(), output_required=False,
           description="The published DuckDB file (KFOR_WAREHOUSE): replaced by one atomic rename "
                       "of the checked scratch build; readers keep the old file until they reconnect.")
-def warehouse(context: dg.AssetExecutionContext, refresh_run: RefreshRun) -> dg.MaterializeResult:
+def warehouse(context: dg.AssetExecutionContext, refresh_run: RefreshRun):
     require_whole_refresh(context)
     settings = refresh_run.state.settings
+    if not refresh_run.publish:  # an import's audit-only run: every check passed, nothing moves
+        refresh_run.state.audited()
+        context.log.info("audit only: every check passed; nothing published")
+        return
     build = settings.build_path
     con = duckdb.connect(str(build), read_only=True)
     try:
@@ -44,7 +48,7 @@ def warehouse(context: dg.AssetExecutionContext, refresh_run: RefreshRun) -> dg.
     warnings = after_publish(settings.warehouse, version, plots=False)
     for warning in warnings:
         context.log.warning(warning)
-    return dg.MaterializeResult(metadata={
+    yield dg.MaterializeResult(metadata={
         "path": str(settings.warehouse), "page_version": version,
         "previous_kept_as": str(kept) if kept else None,
         "parquet": str(settings.warehouse.parent / "parquet" / "current"),
