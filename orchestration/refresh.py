@@ -40,7 +40,7 @@ from .instance import (
 from .lock import refresh_lock
 from .outcome import conclude
 from .parsing import ParsedPage, ParseError, parse_page
-from .publish import discard_build, holds_fetch, read_meta
+from .publish import discard_build, holds_fetch, published_meta
 from .redact import redact_url
 from .reference import load_reference
 from .settings import Settings
@@ -83,7 +83,8 @@ def check_page(settings: Settings, fetcher=fetch) -> Check:
     """Fetch, archive and compare with the published version. Raises RefreshError for a failed
     fetch or an unreadable page. `fetcher(url, validators, policy)` is the fetch client."""
     archive = Archive(settings.raw_dir)
-    meta = read_meta(settings.warehouse)
+    archive.require_writable()
+    meta = published_meta(settings.warehouse)
     validators = Validators(meta.get("etag"), meta.get("last_modified")) if meta else None
     record = new_record(settings.source_url)
     warnings: list[str] = []
@@ -182,7 +183,7 @@ def recover(settings: Settings, instance, exclude_run: str | None = None) -> lis
     if notes:  # a refresh killed after its rename may not have finished the Parquet copy
         from .export import settle
 
-        if settle(settings.warehouse, (read_meta(settings.warehouse) or {}).get("content_sha256")):
+        if settle(settings.warehouse, (published_meta(settings.warehouse) or {}).get("content_sha256")):
             notes.append("re-exported the Parquet copy of the published version")
     return notes
 
