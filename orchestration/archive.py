@@ -6,6 +6,7 @@ versions.
   returns the SHA-256 and writes nothing, so the log keeps its hash and size, not the bytes (a
   `--source file:///etc/shadow` is never copied).
 - Files are private to the owner: pages 0600 (the temporary file too), `pages/` 0700, the log 0600.
+- A raw dir that cannot be written is refused before the fetch (`require_writable`), naming it.
 - A write that fails (disk full) leaves no temporary file and raises an OSError that names the
   path and keeps the OS's words ("[Errno 28] No space left on device: '.../raw/pages/....html'").
 - The log is read strictly: only a torn last line (no newline: a crash mid-append) is skipped; any
@@ -71,6 +72,16 @@ class FetchLogDamaged(RuntimeError):
         super().__init__(f"the fetch log {path} is damaged at line {line_number}: {reason}; "
                          "move the line aside or delete it, then run again; the archive is "
                          "untouched")
+
+
+class ArchiveDamaged(RuntimeError):
+    """An archived page whose bytes no longer hash to its name: it is never used (not by a
+    replay, a rebuild or the offline fallback) and never rewritten."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        super().__init__(f"archived page {path} does not match its SHA-256; the archive is "
+                         "damaged and is left as it is for inspection")
 
 
 def _os_error(e: OSError, path: Path) -> OSError:
@@ -192,6 +203,19 @@ class Archive:
         self.pages = self.root / "pages"
         self.log_path = self.root / LOG_NAME
 
+    def require_writable(self) -> None:
+        """Fail before anything is fetched or written when the archive cannot take this refresh's
+        page and log line: a read-only raw dir (or pages/, or the log) raises PermissionError
+        naming it. A folder not made yet counts as its nearest existing parent."""
+        for path in (self.root, self.pages, self.log_path):
+            target = next(p for p in (path, *path.parents) if p.exists())
+            if not os.access(target, os.W_OK):
+                why = ("is on a read-only file system" if _read_only_fs(target)
+                       else "is not writable by this user")
+                raise PermissionError(f"the raw archive {target} {why}: a refresh archives the "
+                                      "page and logs the fetch there; nothing was fetched or "
+                                      "written")
+
     def page_path(self, body_sha256: str) -> Path:
         return self.pages / f"{body_sha256}.html"
 
@@ -205,8 +229,7 @@ class Archive:
         path = self.page_path(digest)
         if path.exists():
             if sha256(path.read_bytes()) != digest:
-                raise RuntimeError(f"archived page {path} does not match its SHA-256; "
-                                   "the archive is damaged and is left as it is for inspection")
+                raise ArchiveDamaged(path)
             if stat.S_IMODE(path.stat().st_mode) & 0o077:  # an older archive wrote 0644
                 with contextlib.suppress(OSError):
                     os.chmod(path, FILE_MODE)
@@ -224,7 +247,7 @@ class Archive:
             path = bundled
         body = path.read_bytes()
         if sha256(body) != body_sha256:
-            raise RuntimeError(f"archived page {path} does not match its SHA-256")
+            raise ArchiveDamaged(path)
         return body
 
     def append(self, record: dict) -> None:
@@ -341,6 +364,13 @@ def redacted(record: dict) -> dict:
         kind, cause = outcome.split(": ", 1)
         out["outcome"] = f"{kind}: {redact_text(cause, url)}"
     return out
+
+
+def _read_only_fs(path: Path) -> bool:
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
 
 
 def _write_all(fd: int, data: bytes) -> None:

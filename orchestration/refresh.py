@@ -41,7 +41,7 @@ from .instance import (
 from .lock import refresh_lock
 from .outcome import SUCCESS, conclude, outcome_of, staleness
 from .parsing import ParsedPage, ParseError, parse_page
-from .publish import discard_build, holds_fetch, read_meta
+from .publish import discard_build, holds_fetch, published_meta
 from .redact import redact_url
 from .reference import load_reference
 from .settings import Settings
@@ -85,7 +85,8 @@ def check_page(settings: Settings, record: dict, fetcher=fetch) -> Check:
     raises, the fetch is logged with what was learnt). Raises RefreshError for a failed fetch or
     an unreadable page. `fetcher(url, validators, policy)` is the fetch client."""
     archive = Archive(settings.raw_dir)
-    meta = read_meta(settings.warehouse)
+    archive.require_writable()  # a read-only archive fails before anything is fetched
+    meta = published_meta(settings.warehouse)  # None when missing or damaged: rebuilt then
     confirmed = validated_record(archive.records(), meta, record["url"])
     validators = Validators(confirmed.get("etag"), confirmed.get("last_modified")) \
         if confirmed else None
@@ -243,7 +244,7 @@ def recover(settings: Settings, instance, exclude_run: str | None = None) -> lis
     if notes:  # a refresh killed after its rename may not have finished the Parquet copy
         from .export import settle
 
-        if settle(settings.warehouse, (read_meta(settings.warehouse) or {}).get("content_sha256")):
+        if settle(settings.warehouse, (published_meta(settings.warehouse) or {}).get("content_sha256")):
             notes.append("re-exported the Parquet copy of the published version")
     return notes
 

@@ -1,7 +1,11 @@
 """Rollback: re-publish a file the last publishes replaced (kept under history/) by the same
 atomic rename, log it as a publication (source "rollback") so history and a later replay agree,
 and record it in the Dagster instance as a materialization of `warehouse`. No dbt build runs:
-the kept file was built and audited when it was first published."""
+the kept file was built and audited when it was first published.
+
+Rollback never needs to read the published file: when it is damaged (random bytes, truncated),
+any kept file holds "another version", and publish moves the damaged file aside rather than
+keeping it. Kept files that are not readable warehouses (filed by older code) are skipped."""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from pathlib import Path
 from .instance import get_instance, report_rollback
 from .lock import refresh_lock
 from .outcome import conclude
-from .publish import history, publish, read_meta, seal
+from .publish import history, publish, published_meta, read_meta, seal, warehouse_problem
 from .refresh import RefreshError, new_record, recover
 from .settings import Settings
 
@@ -24,18 +28,17 @@ def rollback(settings: Settings, to: str | None = None, wait: float = 0.0) -> di
     with refresh_lock(settings.lock_path, wait=wait):
         recover(settings, instance)
         kept = history(settings)
-        before = read_meta(settings.warehouse) or {}
+        before = published_meta(settings.warehouse) or {}
         if to:
             source = Path(to).resolve()
             if source not in [k.resolve() for k in kept]:
                 raise RefreshError("failed: not a kept file", f"{to} is not under history/")
+            problem = warehouse_problem(source, thorough=True)
+            if problem:
+                cause = f"{to} is not a readable warehouse ({problem})"
+                raise RefreshError(f"failed: {cause}", cause)
         else:
-            older = [k for k in reversed(kept)
-                     if (read_meta(k) or {}).get("content_sha256") != before.get("content_sha256")]
-            if not older:
-                raise RefreshError("failed: nothing to roll back to",
-                                   "no kept file under history/ holds another page version")
-            source = older[0]
+            source = previous_version(kept, before.get("content_sha256"))
         build = settings.build_path
         build.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, build)
@@ -56,3 +59,15 @@ def rollback(settings: Settings, to: str | None = None, wait: float = 0.0) -> di
     after_publish(settings.warehouse, meta.get("content_sha256"))
     return {"from": before.get("content_sha256"), "to": meta.get("content_sha256"),
             "file": source.name}
+
+
+def previous_version(kept: list[Path], current: str | None) -> Path:
+    """The newest kept file that is a readable warehouse holding another page version than
+    `current` (None: the published file is missing or unreadable, so any version will do)."""
+    for path in reversed(kept):
+        if warehouse_problem(path, thorough=True):
+            continue  # a damaged file filed by older code: never re-published
+        if read_meta(path).get("content_sha256") != current:
+            return path
+    raise RefreshError("failed: nothing to roll back to",
+                       "no readable kept file under history/ holds another page version")

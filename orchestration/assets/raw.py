@@ -16,7 +16,7 @@ from .. import raw_tables
 from ..archive import Archive
 from ..parsing import parse_page
 from ..paths import RAW_SCHEMA
-from ..publish import start_build
+from ..publish import start_build, warehouse_problem
 from ..reference import load_reference
 from ..refresh import RefreshError, decide
 from ..resources import PageSource, RefreshRun
@@ -53,7 +53,7 @@ def raw(context: dg.AssetExecutionContext, refresh_run: RefreshRun, page_source:
                 context.log.info("page unchanged: nothing to build")
                 return
             state.record = check.record
-        counts, version = load_changed(settings, archive, state.record)
+        counts, version = load_changed(settings, archive, state.record, context.log)
     for table, key in RAW_KEYS.items():
         metadata = {"rows_added": counts["added"].get(table, 0), "row_count": counts["total"][table]}
         if version:
@@ -69,19 +69,48 @@ def progress(context, line: str) -> None:
     print(f"  {line}", file=sys.stderr, flush=True)
 
 
-def load_changed(settings, archive: Archive, record: dict):
-    """The scratch copy of the published file with this version's batch and the fetch log."""
+def load_changed(settings, archive: Archive, record: dict, log=None):
+    """The scratch copy of the published file with this version's batch and the fetch log. With
+    no published file, or one that cannot be read, while the log records publications, the
+    scratch file starts empty and takes every published version in the archive first (as a
+    replay does): the archive and the log are the source of truth, so no history is lost. That
+    repair is one warning line (stderr, and `log`, the run's log); its progress goes to `log`."""
     parsed = parse_page(archive.load(record["body_sha256"]), record.get("content_type"),
                         load_reference())
-    build = start_build(settings)
+    records = list(archive.records())
+    earlier = [r for r in records if r.get("outcome") == "published"]
+    problem = unusable_published_file(settings.warehouse) if earlier else None
+    if problem:
+        warning = (f"warning: {problem}; rebuilding it from the {len(earlier)} publications in "
+                   "the archive")
+        print(warning, file=sys.stderr, flush=True)
+        if log:
+            log.warning(warning)
+    build = start_build(settings, empty=bool(problem))
     con = duckdb.connect(str(build))
     try:
+        rekeyed = load_published(con, archive, earlier, log.info if log else _quiet) \
+            if problem else {}
         added = raw_tables.load_page(con, parsed, record["body_sha256"])
         added["fetch_log"] = raw_tables.load_fetch_log(
-            con, [*archive.records(), {**record, "outcome": "published"}])
+            con, rekey([*records, {**record, "outcome": "published"}], rekeyed))
         return {"added": added, "total": totals(con)}, parsed
     finally:
         con.close()
+
+
+def unusable_published_file(published) -> str | None:
+    """Why the published file cannot be the start of a build (missing, or not a readable
+    warehouse), or None."""
+    if not published.exists():
+        return f"there is no published file at {published}"
+    problem = warehouse_problem(published, thorough=True)
+    return f"the published file {published} is not a readable warehouse ({problem})" \
+        if problem else None
+
+
+def _quiet(line: str) -> None:
+    pass
 
 
 def load_replay(settings, archive: Archive, progress, captures: list[dict] | None = None) -> dict:
@@ -95,26 +124,37 @@ def load_replay(settings, archive: Archive, progress, captures: list[dict] | Non
                          "published version")
     build = start_build(settings, empty=True)
     con = duckdb.connect(str(build))
-    rekeyed: dict[str, str] = {}
     try:
-        raw_tables.ensure_schema(con)
-        for i, record in enumerate(published, start=1):
-            page = parse_page(archive.load(record["body_sha256"]), record.get("content_type"),
-                              load_reference(), requirements=requirements_of(record))
-            if page.content_sha256 != record["content_sha256"]:
-                rekeyed[record["content_sha256"]] = page.content_sha256  # a newer parser
-            raw_tables.load_page(con, page, record["body_sha256"])
-            if i % 25 == 0 or i == len(published):
-                progress(f"parsed {i}/{len(published)} published versions")
-        n = raw_tables.load_fetch_log(con, [
-            {**r, "content_sha256": rekeyed.get(r.get("content_sha256"), r.get("content_sha256"))}
-            for r in records])
+        rekeyed = load_published(con, archive, published, progress)
+        n = raw_tables.load_fetch_log(con, rekey(records, rekeyed))
         return {"added": {"fetch_log": n}, "total": totals(con)}
     finally:
         con.close()
 
 
+def load_published(con, archive: Archive, published: list[dict], progress) -> dict[str, str]:
+    """Every published version's batch, parsed from its archived page (a missing or damaged
+    page stops the build, naming it). Returns the version keys a newer parser changed."""
+    raw_tables.ensure_schema(con)
+    rekeyed: dict[str, str] = {}
+    for i, record in enumerate(published, start=1):
+        page = parse_page(archive.load(record["body_sha256"]), record.get("content_type"),
+                          load_reference(), requirements=requirements_of(record))
+        if page.content_sha256 != record["content_sha256"]:
+            rekeyed[record["content_sha256"]] = page.content_sha256  # a newer parser
+        raw_tables.load_page(con, page, record["body_sha256"])
+        if i % 25 == 0 or i == len(published):
+            progress(f"parsed {i}/{len(published)} published versions")
+    return rekeyed
+
+
+def rekey(records: list[dict], rekeyed: dict[str, str]) -> list[dict]:
+    return [{**r, "content_sha256": rekeyed.get(r.get("content_sha256"), r.get("content_sha256"))}
+            for r in records]
+
+
 def requirements_of(record: dict):
+    """An imported capture is read as it was imported: with the historical requirements (L1)."""
     from ..parsing import HISTORICAL, LIVE
 
     return HISTORICAL if record.get("source") == "import" else LIVE
