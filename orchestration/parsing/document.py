@@ -112,11 +112,19 @@ def decode(body: bytes, content_type: str | None = None) -> str:
     try:
         text = body.decode(name)
     except UnicodeDecodeError as e:
+        _refuse_cut_character(body, e)
         raise ParseError("charset_mismatch", f"the body is not valid {encoding} "
                                              f"(byte {e.start}); refusing to guess") from None
     if "<" not in text:
         raise ParseError("not_html", "the body has no markup")
     return text
+
+
+def _refuse_cut_character(body: bytes, error: UnicodeDecodeError) -> None:
+    """A body whose bytes end in the middle of a character was cut off in transit."""
+    if error.reason in ("unexpected end of data", "truncated data"):
+        raise ParseError("truncated", f"the page looks truncated: its {len(body)} bytes end in "
+                                      f"the middle of a {error.encoding.upper()} character")
 
 
 def _refuse_utf8_declared_otherwise(body: bytes, encoding: str) -> None:
@@ -182,6 +190,7 @@ def _decode_utf16(body: bytes, codec: str, bom: int, found: str) -> str:
     try:
         text = body[bom:].decode(codec)
     except UnicodeDecodeError as e:
+        _refuse_cut_character(body, e)
         raise ParseError("charset_mismatch", f"the body is not valid {codec.upper()}, as "
                                              f"{found} says (byte {e.start}); refusing to "
                                              "guess") from None
@@ -303,7 +312,9 @@ def blocks(root: Tag) -> list[Block]:
         text = "".join(buf)
         buf.clear()
         if text and not text.isspace():  # most buffers are the whitespace between tags
-            lines.append(clean(text))
+            line = clean(text)
+            if line:  # not only invisible characters (X3)
+                lines.append(line)
 
     def end_block():
         end_line()

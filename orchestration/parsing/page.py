@@ -45,15 +45,15 @@ _TITLE_PREFIX = re.compile(r"^(?:NATO\s*[-:|\u2013]\s*)?(?:Topic\s*:\s*)?")
 def parse_page(body: bytes, content_type: str | None, reference: Reference) -> ParsedPage:
     """Parse one version of the page. Raises ParseError (with a named check) when the body is not
     the page or a required part is missing; never returns an empty success."""
-    text = decode(body, content_type)
+    text = decode(body, content_type)  # its errors are the bytes' own (binary, a charset)
     try:
-        page, doc = _parse_text(text, reference)
+        page, doc, root = _parse_text(text, reference)
     except ParseError as error:
         if _unterminated(text):  # the missing part is most likely the part that never came
             raise _truncated(body, text, f"{error.check}: {error.message}") from None
         raise
-    if _unterminated(text) and page.commanders and _ends_in(doc, page.commanders[-1].source_text):
-        raise _truncated(body, text, "the document ends in its commanders list")
+    if _unterminated(text) and _ends_inside(doc, root):
+        raise _truncated(body, text, "the document ends inside the article")
     return page
 
 
@@ -67,8 +67,8 @@ def _truncated(body: bytes, text: str, cause: str) -> ParseError:
                                    f"{text[-40:]!r} and no </body> or </html>; {cause[:300]}")
 
 
-def _parse_text(text: str, reference: Reference) -> tuple[ParsedPage, Tag]:
-    """The page, and the document's root element."""
+def _parse_text(text: str, reference: Reference) -> tuple[ParsedPage, Tag, Tag]:
+    """The page, the document's root element and the article's."""
     soup = parse_tree(text)
     doc = root_element(soup)
     marks = landmarks(soup)
@@ -111,7 +111,7 @@ def _parse_text(text: str, reference: Reference) -> tuple[ParsedPage, Tag]:
         content_sha256=hashlib.sha256(article_text.encode("utf-8")).hexdigest(),
         title=title, last_updated_text=last_updated, article_text=article_text,
         sections=tuple(s for s, _ in grouped), commanders=tuple(commanders),
-        troop_figures=tuple(figures), events=tuple(events)), doc
+        troop_figures=tuple(figures), events=tuple(events)), doc, root
 
 
 def _title(marks: Landmarks) -> str:
@@ -164,11 +164,11 @@ def _the_one_stamp(stamps: list[str]) -> str | None:
     return finest
 
 
-def _ends_in(doc: Tag, source_text: str) -> bool:
-    """Whether the last text of the document (scripts and styles aside) is in source_text."""
+def _ends_inside(doc: Tag, root: Tag) -> bool:
+    """Whether the last text of the document (scripts and styles aside) is inside root."""
     for node in reversed(list(doc.descendants)):
         if is_text(node) and node.strip() and node.parent.name not in ("script", "style"):
-            return clean(node) in source_text
+            return root in node.parents
     return False
 
 
