@@ -156,7 +156,8 @@ def _utf16_codec(body: bytes, header: str | None) -> tuple[str, int, str] | None
     order = _utf16_byte_order(body[:4096])
     if label in _UTF16:
         if order is None or label not in ("utf-16", order):
-            _refuse_binary(body[:4096])
+            if order is None:  # random bytes are binary, whatever the header says
+                _refuse_binary(body[:4096])
             raise ParseError("charset_mismatch", f"the page declares {header} but its bytes are "
                                                  f"not {label.upper()} (no byte-order mark, and "
                                                  "not the NUL bytes of its markup); refusing to "

@@ -165,10 +165,20 @@ def _the_one_stamp(stamps: list[str]) -> str | None:
 
 
 def _ends_inside(doc: Tag, root: Tag) -> bool:
-    """Whether the last text of the document (scripts and styles aside) is inside root."""
+    """Whether the last text of the document (scripts and styles aside) is the article's: inside
+    root, or in the text that follows it up to the next element (which blocks() reads too)."""
     for node in reversed(list(doc.descendants)):
         if is_text(node) and node.strip() and node.parent.name not in ("script", "style"):
-            return root in node.parents
+            return root in node.parents or _in_tail(node, root)
+    return False
+
+
+def _in_tail(node, root: Tag) -> bool:
+    for sibling in root.next_siblings:
+        if isinstance(sibling, Tag):
+            return False
+        if sibling is node:
+            return True
     return False
 
 

@@ -13,17 +13,20 @@ from .text import forces, sentences
 _NEAR = 40  # characters before a number that can hold "to well over", "Resolution", "a total of"
 # T7: "4,500", "4 500", "4'500", "4.500" or "45": \d{1,3} and groups of 3 after one separator
 # (the same throughout), or \d+; written with the first digit outside the alternation so the
-# engine jumps from digit to digit (3x faster); _figures rejects one glued to a word or number.
+# engine jumps from digit to digit (3x faster). _figures skips one glued to a word and refuses a
+# figure glued to digits.
 _NUMBER = re.compile(r"(\d(?:\d{0,2}(?:(?:,\d{3})+|(?: \d{3})+|(?:'\d{3})+|(?:\.\d{3})+)|\d*))"
                      r"(?![\w-]|[,.]\d)")
 _SEPARATORS = ",. '"
 _GLUED = frozenset("-/")  # "1999-2000", "24/7": not a count
-# T7: what joins a number to digits it cannot be read with: a separator between them, or a
-# space after a group of 1-3 digits or a grouped number (a plain run of 4+ digits, a year or a
-# resolution's number, is a number of its own: "in 2008 5,000 troops").
-_JOINED_BEFORE = re.compile(r"(?:\d[,.']|(?<![\d,.'])\d{1,3} |\d[,.']\d{3} )$")
+# T7: what joins a number to digits it cannot be read with: a digit, a separator between them,
+# or a space after a group of 1-3 digits, a grouped number, or a run of 4+ digits that is itself
+# joined or starts with 0 (a plain run of 4+ digits, a year or a resolution's number, is a number
+# of its own: "in 2008 5,000 troops").
+_JOINED_BEFORE = re.compile(r"(?:\d|\d[,.']|(?<![\d,.'])\d{1,3} |\d[,.']\d{3} |\d[ ,.']\d{4,} "
+                            r"|(?<![\d,.'])0\d* )$")
 _JOINED_AFTER = re.compile(r"[,.']\d| \d{3}(?!\d)")
-_NUMERAL_BEFORE = re.compile(r"(?:\d+[,.' ])+$")
+_NUMERAL_BEFORE = re.compile(r"(?:\d+[,.' ])*\d*$")
 _NOT_A_COUNT = re.compile(r"(?i)\b(?:resolution|unscr\)?|gate|chapter|article|no\.?|phase|"
                           r"paragraph|covid)\s*$")
 _NATIONS_AFTER = re.compile(r"^\s+(?:NATO\s+)?(?:Allied|Allies|allies|countries|nations|"
@@ -145,8 +148,8 @@ def _figures(sentence, dates, named, fallback_force, section_date, path, count):
     for m in _NUMBER.finditer(sentence):
         start = m.start()
         left = sentence[start - 1] if start else " "
-        if left.isalnum() or left == "_" or left in _GLUED:
-            continue
+        if (left.isalnum() and not left.isdigit()) or left == "_" or left in _GLUED:
+            continue  # glued to a word, a range or a fraction
         if any(s <= start < e for s, e in spans):
             continue
         digits = m.group(1)
@@ -160,9 +163,12 @@ def _figures(sentence, dates, named, fallback_force, section_date, path, count):
             continue
         noun = _NOUN_AFTER.match(after)
         # the target's "to" comes before the whole numeral, digits it cannot be read with too
-        lead = _NUMERAL_BEFORE.sub("", near) if near[-1:] in _SEPARATORS else near
-        target = (value >= 100 and _TARGET_BEFORE.search(lead) and _STRENGTH.search(before))
-        if left in _SEPARATORS and not (noun or target):
+        # (and a number's tail may be small: "to 4,50" is as unreadable as "to 4,5000")
+        joined = left.isdigit() or (left in _SEPARATORS and near[-2:-1].isdigit())
+        lead = _NUMERAL_BEFORE.sub("", near) if joined else near
+        target = ((value >= 100 or joined) and _TARGET_BEFORE.search(lead)
+                  and _STRENGTH.search(before))
+        if (left in _SEPARATORS or left.isdigit()) and not (noun or target):
             continue  # the tail of a number that is no figure ("1,5", "version 2.500")
         if noun or target:  # T1: a number of people, or the target of a troop level
             _refuse_unreadable(sentence, m)
