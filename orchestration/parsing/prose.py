@@ -156,20 +156,21 @@ def _figures(sentence, dates, named, fallback_force, section_date, path, count):
         value, canonical = read_number(digits)
         before, after = sentence[:start], sentence[m.end():]
         near = before[-_NEAR:]  # the end-anchored patterns need only the last few words
-        if (digits.isdigit() and 1900 <= value <= 2099) or _NOT_A_COUNT.search(near):
+        # the tail of a numeral the grammar did not read ("4,50", "1,1900"): no year and no count
+        # of countries, but as a figure it refuses the page (T7)
+        joined = left.isdigit() or (left in _SEPARATORS and near[-2:-1].isdigit())
+        if (digits.isdigit() and 1900 <= value <= 2099 and not joined) or _NOT_A_COUNT.search(near):
             continue
         if _NATIONS_AFTER.match(after):
-            nations = nations or canonical  # T1: a count of countries
+            if not joined:
+                nations = nations or canonical  # T1: a count of countries
             continue
         noun = _NOUN_AFTER.match(after)
-        # the target's "to" comes before the whole numeral, digits it cannot be read with too
-        # (and a number's tail may be small: "to 4,50" is as unreadable as "to 4,5000")
-        joined = left.isdigit() or (left in _SEPARATORS and near[-2:-1].isdigit())
+        # the target's "to" comes before the whole numeral (and a numeral's tail may be small:
+        # "to 4,50" is as unreadable as "to 4,5000")
         lead = _NUMERAL_BEFORE.sub("", near) if joined else near
         target = ((value >= 100 or joined) and _TARGET_BEFORE.search(lead)
                   and _STRENGTH.search(before))
-        if (left in _SEPARATORS or left.isdigit()) and not (noun or target):
-            continue  # the tail of a number that is no figure ("1,5", "version 2.500")
         if noun or target:  # T1: a number of people, or the target of a troop level
             _refuse_unreadable(sentence, m)
             found.append((m, noun.group(0) if noun else "", canonical))
