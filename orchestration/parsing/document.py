@@ -27,16 +27,26 @@ _BLOCK = {"p", "div", "section", "article", "main", "header", "footer", "ul", "o
           "figcaption", "blockquote", "pre", "address", "h1", "h2", "h3", "h4", "h5", "h6", "hr",
           "center", "details", "summary", "body"}
 _HEADING = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
-_SINGLE_BYTE = {"latin-1", "iso8859-1", "cp1252", "iso8859-2", "iso8859-15", "ascii"}
 _AS_WINDOWS_1252 = {"iso8859-1": "cp1252", "latin-1": "cp1252", "ascii": "cp1252"}
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.I)
 _CT_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_\-:.]+)", re.I)
-# Typographic quotes and odd spaces folded, invisible characters dropped. (str.replace per
-# character present: str.translate with a dict looks up every character of a line.)
+_UTF16 = {"utf-16", "utf-16-le", "utf-16-be"}  # codec names (codecs.lookup) of the UTF-16 labels
+_UTF16_BOMS = ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+# Typographic quotes and odd spaces folded (X4). (str.replace per character present:
+# str.translate with a dict looks up every character of a line.)
 _FOLD = (("\u2018", "'"), ("\u2019", "'"), ("\u02bc", "'"), ("\u201c", '"'), ("\u201d", '"'),
-         ("\u00a0", " "), ("\u2007", " "), ("\u202f", " "), ("\u2009", " "),
-         ("\u200b", ""), ("\u00ad", ""), ("\ufeff", ""))
+         ("\u00a0", " "), ("\u2007", " "), ("\u202f", " "), ("\u2009", " "))
+# X3: the format characters (Unicode category Cf, as of Unicode 14) are invisible and dropped:
+# bidi marks, embeddings, overrides and isolates, zero-width space, joiners, word joiner, soft
+# hyphen, BOM, tags. Written out so that a Python upgrade cannot move a version key;
+# tests/parsing/test_text_characters.py checks the class against unicodedata.
+_INVISIBLE = re.compile(
+    "[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f"
+    "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
+    "\U00013430-\U00013438\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001"
+    "\U000e0020-\U000e007f]")
 _CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1f]")
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0e-\x1f]")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
 
 
@@ -52,10 +62,10 @@ class Block:
 
 
 def clean(text: str) -> str:
-    """Normalise text the same way everywhere: NFC, typographic quotes and odd spaces folded,
-    whitespace collapsed."""
+    """Normalise text the same way everywhere: invisible characters dropped (X3), NFC,
+    typographic quotes and odd spaces folded (X4), whitespace collapsed."""
     if not text.isascii():  # ASCII is already NFC and has no typographic characters
-        text = unicodedata.normalize("NFC", text)
+        text = unicodedata.normalize("NFC", _INVISIBLE.sub("", text))
         for char, replacement in _FOLD:
             if char in text:
                 text = text.replace(char, replacement)
@@ -65,18 +75,20 @@ def clean(text: str) -> str:
 
 
 def decode(body: bytes, content_type: str | None = None) -> str:
-    """Decode strictly with the declared charset; refuse binary bodies and charset mismatches."""
+    """Decode strictly with the page's charset (X1, X2); refuse binary bodies and charsets the
+    bytes contradict."""
     if not body or not body.strip():
         raise ParseError("empty_body", "the body is empty")
-    head = body[:4096]
-    controls = len(_CONTROL_BYTES.findall(head))
-    if b"\x00" in head or controls > len(head) // 20:
-        raise ParseError("not_html", f"the body is binary ({controls} control bytes in the first "
-                                     f"{len(head)}), not HTML")
-    declared = None
+    header = None
     if content_type and (m := _CT_CHARSET.search(content_type)):
-        declared = m.group(1).decode() if isinstance(m.group(1), bytes) else m.group(1)
-    elif m := _META_CHARSET.search(head):
+        header = m.group(1)
+    utf16 = _utf16_codec(body, header)
+    if utf16:
+        return _decode_utf16(body, *utf16)
+    head = body[:4096]
+    _refuse_binary(head)
+    declared = header
+    if declared is None and (m := _META_CHARSET.search(head)):
         declared = m.group(1).decode("ascii", "replace")
     if body.startswith(codecs.BOM_UTF8):
         declared, body = "utf-8", body[len(codecs.BOM_UTF8):]
@@ -85,25 +97,109 @@ def decode(body: bytes, content_type: str | None = None) -> str:
         name = codecs.lookup(encoding).name
     except LookupError:
         raise ParseError("charset_unknown", f"unknown declared charset {encoding!r}") from None
+    if name in _UTF16:  # X2: a <meta> cannot declare UTF-16 in ASCII bytes; browsers read UTF-8
+        encoding, name = "utf-8", "utf-8"
     # Browsers read these labels as windows-1252 (WHATWG Encoding), and so do pages that declare
     # them: a "latin-1" page's curly quotes and dashes are cp1252 bytes 0x80-0x9F.
     name = _AS_WINDOWS_1252.get(name, name)
     try:
-        text = body.decode(name)
-    except UnicodeDecodeError as e:
-        raise ParseError("charset_mismatch", f"the body is not valid {encoding} "
-                                             f"(byte {e.start}); refusing to guess") from None
+        b"<".decode(name)  # (the empty bytes decode with any codec)
     except (LookupError, UnicodeError):  # a codec, not a charset: "base64", "rot13", "undefined"
         raise ParseError("charset_unknown", f"the declared charset {encoding!r} is not a text "
                                             "encoding") from None
-    if name in _SINGLE_BYTE and any(b > 127 for b in body):
-        try:
-            body.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
-        else:
-            raise ParseError("charset_mismatch", f"the page declares {encoding} but its bytes are "
-                                                 "UTF-8; refusing to guess")
+    if name not in ("utf-8", "utf-8-sig"):
+        _refuse_utf8_declared_otherwise(body, encoding)
+    try:
+        text = body.decode(name)
+    except UnicodeDecodeError as e:
+        _refuse_cut_character(body, e)
+        raise ParseError("charset_mismatch", f"the body is not valid {encoding} "
+                                             f"(byte {e.start}); refusing to guess") from None
+    if "<" not in text:
+        raise ParseError("not_html", "the body has no markup")
+    return text
+
+
+def _refuse_cut_character(body: bytes, error: UnicodeDecodeError) -> None:
+    """A body whose bytes end in the middle of a character was cut off in transit."""
+    if error.reason in ("unexpected end of data", "truncated data"):
+        raise ParseError("truncated", f"the page looks truncated: its {len(body)} bytes end in "
+                                      f"the middle of a {error.encoding.upper()} character")
+
+
+def _refuse_utf8_declared_otherwise(body: bytes, encoding: str) -> None:
+    """X1: bytes that are valid UTF-8 with non-ASCII characters contradict any other declared
+    charset (a genuine single-byte page almost never is): reading them as declared would publish
+    mojibake ("Ortuño" as windows-1251 is "OrtuГ±o")."""
+    if body.isascii():
+        return
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return
+    word = next(m.group(0) for m in re.finditer(r"\S*[^\x00-\x7f]\S*", text))[:40]
+    raise ParseError("charset_mismatch", f"the page declares {encoding} but its bytes are UTF-8 "
+                                         f"(e.g. {word!r}); refusing to guess")
+
+
+def _utf16_codec(body: bytes, header: str | None) -> tuple[str, int, str] | None:
+    """X2: (codec, BOM length, how it was found) when the body is UTF-16: a byte-order mark (which
+    wins over any label, as in browsers), or a UTF-16 charset in the HTTP header, whose byte
+    order the NUL bytes of the markup tell. Refuses a body that looks like UTF-16 otherwise."""
+    for bom, codec in _UTF16_BOMS:
+        if body.startswith(bom):
+            return codec, len(bom), "its byte-order mark"
+    try:
+        label = codecs.lookup(header).name if header else None
+    except LookupError:
+        label = None
+    order = _utf16_byte_order(body[:4096])
+    if label in _UTF16:
+        if order is None or label not in ("utf-16", order):
+            if order is None:  # random bytes are binary, whatever the header says
+                _refuse_binary(body[:4096])
+            raise ParseError("charset_mismatch", f"the page declares {header} but its bytes are "
+                                                 f"not {label.upper()} (no byte-order mark, and "
+                                                 "not the NUL bytes of its markup); refusing to "
+                                                 "guess")
+        return order, 0, f"the declared {header}"
+    if order is not None:
+        said = f"declares {header}" if header else "declares no charset"
+        raise ParseError("charset_mismatch", f"the body looks like {order.upper()} without a "
+                                             f"byte-order mark, and the page {said}; refusing to "
+                                             "guess")
+    return None
+
+
+def _refuse_binary(head: bytes) -> None:
+    controls = len(_CONTROL_BYTES.findall(head))
+    if b"\x00" in head or controls > len(head) // 20:
+        raise ParseError("not_html", f"the body is binary ({controls} control bytes in the first "
+                                     f"{len(head)}), not HTML")
+
+
+def _utf16_byte_order(head: bytes) -> str | None:
+    """The byte order of UTF-16 markup: the high bytes of its ASCII characters are NUL, in the
+    odd positions (little-endian) or the even ones (big-endian); None for other bytes."""
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    if len(head) < 8 or max(even, odd) < len(head) // 4 or min(even, odd) > max(even, odd) // 10:
+        return None
+    return "utf-16-le" if odd > even else "utf-16-be"
+
+
+def _decode_utf16(body: bytes, codec: str, bom: int, found: str) -> str:
+    try:
+        text = body[bom:].decode(codec)
+    except UnicodeDecodeError as e:
+        _refuse_cut_character(body, e)
+        raise ParseError("charset_mismatch", f"the body is not valid {codec.upper()}, as "
+                                             f"{found} says (byte {e.start}); refusing to "
+                                             "guess") from None
+    head = text[:4096]
+    controls = len(_CONTROL_CHARACTERS.findall(head))
+    if "\x00" in head or controls > len(head) // 20:
+        raise ParseError("not_html", f"the body is binary ({controls} control characters in the "
+                                     f"first {len(head)} of its {codec.upper()}), not HTML")
     if "<" not in text:
         raise ParseError("not_html", "the body has no markup")
     return text
@@ -217,7 +313,9 @@ def blocks(root: Tag) -> list[Block]:
         text = "".join(buf)
         buf.clear()
         if text and not text.isspace():  # most buffers are the whitespace between tags
-            lines.append(clean(text))
+            line = clean(text)
+            if line:  # not only invisible characters (X3)
+                lines.append(line)
 
     def end_block():
         end_line()

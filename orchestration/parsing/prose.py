@@ -7,15 +7,26 @@ import re
 from collections.abc import Iterable
 
 from .dates import DateMention, find_dates, has_digit, relative_word
-from .records import EventMention, TroopFigure
+from .records import EventMention, ParseError, TroopFigure
 from .text import forces, sentences
 
 _NEAR = 40  # characters before a number that can hold "to well over", "Resolution", "a total of"
-# "4,500" or "45": \d{1,3}(?:,\d{3})+ or \d+, written with the first digit outside the alternation
-# so the engine jumps from digit to digit (3x faster, the same matches); _figures rejects one glued
-# to a word or number.
-_NUMBER = re.compile(r"(\d(?:\d{0,2}(?:,\d{3})+|\d*))(?![\w-]|[,.]\d)")
-_GLUED = frozenset(",.-/")
+# T7: "4,500", "4 500", "4'500", "4.500" or "45": \d{1,3} and groups of 3 after one separator
+# (the same throughout), or \d+; written with the first digit outside the alternation so the
+# engine jumps from digit to digit (3x faster). _figures skips one glued to a word and refuses a
+# figure glued to digits.
+_NUMBER = re.compile(r"(\d(?:\d{0,2}(?:(?:,\d{3})+|(?: \d{3})+|(?:'\d{3})+|(?:\.\d{3})+)|\d*))"
+                     r"(?![\w-]|[,.]\d)")
+_SEPARATORS = ",. '"
+_GLUED = frozenset("-/")  # "1999-2000", "24/7": not a count
+# T7: what joins a number to digits it cannot be read with: a digit, a separator between them,
+# or a space after a group of 1-3 digits, a grouped number, or a run of 4+ digits that is itself
+# joined or starts with 0 (a plain run of 4+ digits, a year or a resolution's number, is a number
+# of its own: "in 2008 5,000 troops").
+_JOINED_BEFORE = re.compile(r"(?:\d|\d[,.']|(?<![\d,.'])\d{1,3} |\d[,.']\d{3} |\d[ ,.']\d{4,} "
+                            r"|(?<![\d,.'])0\d* )$")
+_JOINED_AFTER = re.compile(r"[,.']\d| \d{3}(?!\d)")
+_NUMERAL_BEFORE = re.compile(r"(?:\d+[,.' ])*\d*$")
 _NOT_A_COUNT = re.compile(r"(?i)\b(?:resolution|unscr\)?|gate|chapter|article|no\.?|phase|"
                           r"paragraph|covid)\s*$")
 # L3: older versions count "31 NATO and partner countries", "5,000 KFOR troops" and "KFOR
@@ -140,26 +151,35 @@ def _figures(sentence, dates, named, fallback_force, section_date, path, count):
     for m in _NUMBER.finditer(sentence):
         start = m.start()
         left = sentence[start - 1] if start else " "
-        if left.isalnum() or left == "_" or left in _GLUED:
-            continue
+        if (left.isalnum() and not left.isdigit()) or left == "_" or left in _GLUED:
+            continue  # glued to a word, a range or a fraction
         if any(s <= start < e for s, e in spans):
             continue
         digits = m.group(1)
-        value = int(digits.replace(",", ""))
+        value, canonical = read_number(digits)
         before, after = sentence[:start], sentence[m.end():]
         near = before[-_NEAR:]  # the end-anchored patterns need only the last few words
-        if ("," not in digits and 1900 <= value <= 2099) or _NOT_A_COUNT.search(near):
+        # the tail of a numeral the grammar did not read ("4,50", "1,1900"): no year and no count
+        # of countries, but as a figure it refuses the page (T7)
+        joined = left.isdigit() or (left in _SEPARATORS and near[-2:-1].isdigit())
+        if (digits.isdigit() and 1900 <= value <= 2099 and not joined) or _NOT_A_COUNT.search(near):
             continue
         if _NATIONS_AFTER.match(after):
-            nations = nations or digits  # T1: a count of countries
+            if not joined:
+                nations = nations or canonical  # T1: a count of countries
             continue
         noun = _NOUN_AFTER.match(after)
-        target = (value >= 100 and _TARGET_BEFORE.search(near) and _STRENGTH.search(before))
+        # the target's "to" comes before the whole numeral (and a numeral's tail may be small:
+        # "to 4,50" is as unreadable as "to 4,5000")
+        lead = _NUMERAL_BEFORE.sub("", near) if joined else near
+        target = ((value >= 100 or joined) and _TARGET_BEFORE.search(lead)
+                  and _STRENGTH.search(before))
         if noun or target:  # T1: a number of people, or the target of a troop level
-            found.append((m, noun.group(0) if noun else ""))
+            _refuse_unreadable(sentence, m)
+            found.append((m, noun.group(0) if noun else "", canonical))
     out = []
     figure_type = _figure_type(sentence) if found else None
-    for m, noun in found:
+    for m, noun, troops in found:
         period, rule = _figure_date(sentence, m, dates, section_date)
         approx = _APPROX_BEFORE.search(sentence[max(0, m.start() - _NEAR):m.start()])  # T4
         out.append(TroopFigure(
@@ -167,12 +187,34 @@ def _figures(sentence, dates, named, fallback_force, section_date, path, count):
             force=_force_of(m.start(), named, fallback_force),
             figure_type=figure_type,
             personnel=_personnel(noun),
-            troops_text=m.group(1),
+            troops_text=troops,
             approximation=approx.group(1).lower() if approx else "exact",
             period_text=period, date_rule=rule,
             contributing_nations_text=nations,
             section=path, source_text=sentence))
     return out
+
+
+def read_number(digits: str) -> tuple[int, str]:
+    """T7: a number _NUMBER matched, and its canonical text: "4 500" -> (4500, "4,500"); a number
+    written without separators stays as written ("45", "4500")."""
+    value = int("".join(c for c in digits if c.isdigit()))
+    return value, (digits if digits.isdigit() else f"{value:,}")
+
+
+def _refuse_unreadable(sentence: str, m: re.Match) -> None:
+    """T7: a figure joined to digits it cannot be read with ("4,500 000", "4 50", "4.5", "050")
+    is no number this parser may guess at."""
+    digits = m.group(1)
+    if not (_JOINED_BEFORE.search(sentence, 0, m.start()) or _JOINED_AFTER.match(sentence, m.end())
+            or (digits[0] == "0" and len(digits) > 1)):
+        return
+    at = sentence.rfind(" ", 0, max(0, m.start() - 8)) + 1
+    end = sentence.find(" ", m.end() + 8)
+    excerpt = sentence[at:end if end != -1 else len(sentence)]
+    raise ParseError("unreadable_number",
+                     f"cannot read the number {excerpt!r} (T7: one thousands separator, groups "
+                     f"of three digits)")
 
 
 def _force_of(pos: int, named: list[tuple[int, str]], fallback: str | None) -> str | None:

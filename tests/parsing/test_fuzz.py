@@ -22,7 +22,7 @@ REFERENCE = load_reference()
 KNOWN_CHECKS = {
     "empty_body", "not_html", "charset_unknown", "charset_mismatch", "title_missing",
     "last_updated_missing", "commanders_missing", "commanders_empty", "commander_without_dates",
-    "commander_dates_without_name",
+    "commander_dates_without_name", "unreadable_number", "last_updated_conflict", "truncated",
 }
 _LIST_DATE = re.compile(r"\d\d [A-Z][a-z]{2} \d{4}")
 # The canonical period grammar the dbt macro period_bounds reads (see dates.py).

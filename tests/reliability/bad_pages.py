@@ -7,6 +7,7 @@ V1) the way a broken CMS, a bad edit or a wrong server would produce them. Every
 
 from __future__ import annotations
 
+import codecs
 import random
 import re
 from collections.abc import Callable
@@ -156,3 +157,83 @@ CASES: dict[str, Callable[[], tuple[bytes, str]]] = {
     "commander_without_dates": commander_without_dates,
     "start_in_the_future": start_in_the_future,
 }
+
+
+# -- issue 10: pages that are subtly wrong (tests/reliability/test_subtle_pages.py) -------------
+# Each used to publish wrong data, or to be refused under a misleading name.
+
+TODAY = "Today, KFOR consists of approximately 4,500 troops"
+STAMP = '<li class="date">Last updated: 20 Nov. 2023 17:24</li>'
+
+
+def _with_characters() -> str:
+    """The snapshot with its ñ and Ö as characters, not entities: UTF-8 multi-byte sequences."""
+    return V1.replace("&ntilde;", "ñ").replace("&Ouml;", "Ö")
+
+
+def figure_with_mixed_separators() -> tuple[bytes, str]:
+    """Today's strength written "4,500 000": two separators, no readable number."""
+    return _replace(V1, TODAY, TODAY.replace("4,500", "4,500 000")).encode(), HTML
+
+
+def utf8_as_windows_1251() -> tuple[bytes, str]:
+    """UTF-8 bytes served as windows-1251: "Ortuño" would read "OrtuГ±o"."""
+    return _with_characters().encode(), "text/html; charset=windows-1251"
+
+
+def utf8_as_mac_roman() -> tuple[bytes, str]:
+    """UTF-8 bytes whose <meta> says mac-roman (no charset in the header)."""
+    text = _replace(_with_characters(), '<meta charset="utf-8">', '<meta charset="macintosh">')
+    return text.encode(), "text/html"
+
+
+def two_last_updated() -> tuple[bytes, str]:
+    """A second, different "Last updated" line (a template and an editor both stamp the page)."""
+    return _replace(V1, STAMP, STAMP + '\n  <li class="date">Last updated: 2023-11-21</li>'
+                    ).encode(), HTML
+
+
+def truncated_body() -> tuple[bytes, str]:
+    """The first 30% of the page: the connection closed early without a Content-Length."""
+    body = V1.encode()
+    return body[:len(body) * 3 // 10], HTML
+
+
+SUBTLE_CASES: dict[str, Callable[[], tuple[bytes, str]]] = {
+    "figure_with_mixed_separators": figure_with_mixed_separators,
+    "utf8_as_windows_1251": utf8_as_windows_1251,
+    "utf8_as_mac_roman": utf8_as_mac_roman,
+    "two_last_updated": two_last_updated,
+    "truncated_body": truncated_body,
+}
+
+
+def bidi_controls_in_a_name() -> tuple[bytes, str]:
+    """U+202E (right-to-left override) and U+200F inside the current commander's name."""
+    name = "<p><strong>Maj. Gen. &Ouml;zkan Ulutaş, TU A</strong></p>"
+    return _replace(V1, name, "<p><strong>Maj. Gen. &Ouml;zkan\u202e Ulu\u200ftaş, TU A</strong></p>"
+                    ).encode(), HTML
+
+
+def utf16_with_bom() -> tuple[bytes, str]:
+    """The page in UTF-16 (little-endian, with its byte-order mark), the header still saying
+    UTF-8."""
+    return codecs.BOM_UTF16_LE + V1.encode("utf-16-le"), HTML
+
+
+def iso_last_updated() -> tuple[bytes, str]:
+    """The stamp written as ISO 8601: "Last updated: 2023-11-20 17:24"."""
+    return _replace(V1, STAMP, '<li class="date">Last updated: 2023-11-20 17:24</li>').encode(), HTML
+
+
+# Pages that say what v1 says: each must read as v1's version (the refresh finds it unchanged).
+SAME_AS_V1: dict[str, Callable[[], tuple[bytes, str]]] = {
+    "bidi_controls_in_a_name": bidi_controls_in_a_name,
+    "utf16_with_bom": utf16_with_bom,
+    "iso_last_updated": iso_last_updated,
+}
+
+
+def figure_with_narrow_spaces() -> tuple[bytes, str]:
+    """Today's strength revised to 4,700, written with a narrow no-break space: "4\u202f700"."""
+    return _replace(V1, TODAY, TODAY.replace("4,500", "4\u202f700")).encode(), HTML
