@@ -99,6 +99,17 @@ class UnreadableWarehouse(RuntimeError):
                          "a kept file")
 
 
+class WarehouseLocked(RuntimeError):
+    """Another process holds the published file open for writing (DuckDB's lock). The file is
+    not damaged, so nothing rebuilds or moves it; and replacing it under a writer would lose what
+    the writer does, so the refresh fails, naming the holder."""
+
+    def __init__(self, path: Path, detail: str):
+        super().__init__(f"the published file {path} is open for writing in another process "
+                         f"({detail}); readers must connect read-only (read_only=True, "
+                         "duckdb -readonly): close that connection and run again")
+
+
 def warehouse_problem(path: Path, thorough: bool = False) -> str | None:
     """Why a file is not a readable warehouse, or None when it is one: DuckDB opens it read-only,
     it is as long as its own block count says (a truncated file can still open), and marts.meta
@@ -109,6 +120,8 @@ def warehouse_problem(path: Path, thorough: bool = False) -> str | None:
     try:
         con = duckdb.connect(str(path), read_only=True)
     except (duckdb.Error, OSError) as e:
+        if "Could not set lock" in str(e):  # a writer holds it: not damage (WarehouseLocked)
+            raise WarehouseLocked(path, _first_line(e)) from None
         return _first_line(e)
     try:
         block_size, blocks = con.execute(

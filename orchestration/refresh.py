@@ -150,10 +150,13 @@ def validated_record(records, meta: dict | None, url: str) -> dict | None:
 
 
 def archived_fallback(archive: Archive) -> tuple[FetchResult, str]:
-    """The newest published version in the archive, else the bundled snapshot (source = archive),
-    and words saying which. A newest version whose page is missing or damaged raises: falling
-    back to an older one would publish it over the newer."""
-    published = archive.published()
+    """The newest version a refresh published (an imported capture is older by nature: never
+    this), else the bundled snapshot (source = archive), and words saying which. A newest version
+    whose page is missing or damaged raises: falling back to an older one would publish it over
+    the newer."""
+    from .importer import SOURCE as IMPORTED
+
+    published = [r for r in archive.published() if r.get("source") != IMPORTED]
     if published:
         record = published[-1]
         return (FetchResult(url=record["url"], source="archive", status=None,

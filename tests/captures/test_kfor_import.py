@@ -37,7 +37,7 @@ def test_an_import_from_the_cdx_api_is_polite_resumable_and_published(tmp_path, 
         out, err = capsys.readouterr()
         assert "2 captures seen, 2 new versions" in out
         assert "2/2 captures" in err  # progress
-        assert archive.cdx_queries and archive.cdx_queries[0].get("from") == ["2019"]
+        assert archive.cdx_queries and archive.cdx_queries[0].get("from") == "2019"
         first = sum(archive.replay_hits().values())
         assert first == 3  # the 503 retried once
         assert main(args) == 0  # again: every capture is done, nothing is downloaded

@@ -146,3 +146,18 @@ def sums(path: Path, schema: str) -> dict:
     tables = {t for (t,) in query(path, f"SELECT table_name FROM duckdb_tables() "
                                         f"WHERE schema_name = '{schema}'")}
     return table_checksums(path, schema, exclude={t: RECORDED for t in tables})
+
+
+def test_the_offline_fallback_is_the_newest_refresh_never_an_imported_capture(tmp_path):
+    """An import logs its older captures after the live version: the fallback must still be the
+    live one, or an offline refresh would publish a capture of 2023 as the page of today."""
+    from orchestration.archive import Archive
+    from orchestration.refresh import archived_fallback
+
+    archive = Archive(tmp_path / "raw")
+    for n, (body, source) in enumerate(((pages.v3(), "live"), (pages.v1(), "import"))):
+        archive.append({"fetch_id": f"{n:032x}", "fetched_at": f"2026-01-0{n + 1}T00:00:00.000000Z",
+                        "url": "http://127.0.0.1/p", "source": source, "outcome": "published",
+                        "body_sha256": archive.store(body), "content_sha256": f"{n:064x}"})
+    result, _ = archived_fallback(archive)
+    assert result.body == pages.v3()

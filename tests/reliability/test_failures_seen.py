@@ -295,19 +295,25 @@ def test_a_tampered_archive_file_is_logged_and_alerted(server, published_v1, raw
     sha, n = file_sha256(published_v1), len(log_records(raw_dir))
     out = kfor("refresh", "--source", url)
     record = assert_seen(out, receiver, warehouse_path, raw_dir, sha, n,
-                         "failed: RuntimeError: archived page ")
+                         "failed: ArchiveDamaged: archived page ")
     assert str(page) in record["outcome"] and "does not match its SHA-256" in record["outcome"]
     assert record["body_sha256"] == hashlib.sha256(pages.v1()).hexdigest()
 
 
-def test_a_garbage_published_file_is_logged_and_alerted(server, published_v1, raw_dir,
-                                                        warehouse_path, receiver):
-    published_v1.write_bytes(os.urandom(300_000))
+def test_a_garbage_published_file_is_rebuilt_from_the_archive_and_said(server, published_v1,
+                                                                       raw_dir, warehouse_path,
+                                                                       receiver):
+    """Not a failure any more (it crashed with no record on 049884d): the archive and the log are
+    the source of truth, so the refresh rebuilds the history from them, says so, and keeps the
+    garbage aside for inspection (test_damage.py has the rest)."""
+    published_v1.write_bytes(garbage := os.urandom(300_000))
     url = server.route("/p.htm", body=pages.v2(), headers={"Content-Type": HTML})
-    sha, n = file_sha256(published_v1), len(log_records(raw_dir))
     out = kfor("refresh", "--source", url)
-    record = assert_seen(out, receiver, warehouse_path, raw_dir, sha, n, "failed: ")
-    assert "not a valid DuckDB database file" in record["outcome"], record["outcome"]
+    assert out.returncode == 0, out.stderr
+    assert "is not a readable warehouse" in out.stderr and "rebuilding it" in out.stderr
+    assert log_records(raw_dir)[-1]["outcome"] == "published"
+    aside = [p for p in warehouse_path.parent.iterdir() if ".corrupt-" in p.name]
+    assert [p.read_bytes() == garbage for p in aside] == [True]
 
 
 def test_a_read_write_reader_holding_the_lock_is_logged_and_alerted(server, published_v1,
@@ -322,8 +328,10 @@ def test_a_read_write_reader_holding_the_lock_is_logged_and_alerted(server, publ
         url = server.route("/p.htm", body=pages.v2(), headers={"Content-Type": HTML})
         sha, n = file_sha256(published_v1), len(log_records(raw_dir))
         out = kfor("refresh", "--source", url)
-        record = assert_seen(out, receiver, warehouse_path, raw_dir, sha, n, "failed: ")
+        record = assert_seen(out, receiver, warehouse_path, raw_dir, sha, n,
+                             "failed: WarehouseLocked: the published file ")
         assert "Could not set lock on file" in record["outcome"], record["outcome"]
+        assert not [p for p in warehouse_path.parent.iterdir() if ".corrupt-" in p.name]
     finally:
         holder.communicate("", timeout=30)
 
