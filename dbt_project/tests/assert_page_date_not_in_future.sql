@@ -1,0 +1,16 @@
+-- The newest version's "Last updated" stamp (Brussels local time) is no later than 6 hours after
+-- the version was first seen (its first fetch, UTC) (P5); a corrections row can accept it (P6).
+with pair as ({{ compared_versions() }}),
+
+first_seen as (
+    select content_sha256, min(fetched_at) as first_seen_at
+    from {{ ref('stg_raw__fetch_log') }}
+    group by content_sha256
+)
+
+select pair.new_sha256, v.page_last_updated, s.first_seen_at
+from pair
+inner join {{ ref('int_page_versions') }} as v on v.content_sha256 = pair.new_sha256
+inner join first_seen as s on s.content_sha256 = pair.new_sha256
+where v.page_last_updated > s.first_seen_at + interval 6 hour
+    and not {{ accepted('assert_page_date_not_in_future', 'pair.new_sha256') }}
