@@ -13,6 +13,7 @@ generated variants of each class (strength factors and time apart, tenure edits,
 from __future__ import annotations
 
 import csv
+import functools
 from datetime import timedelta
 from pathlib import Path
 
@@ -132,15 +133,13 @@ def test_a_replay_through_a_rollback_passes(server, published_v1, raw_dir):
 
 # --- the checks' SQL on a small DuckDB ------------------------------------------------------------
 
+@functools.cache
 def render(check: str) -> str:
     """The check's SQL as dbt compiles it: our macros, `ref` naming the relation in staging."""
     macros = (DBT_PROJECT_DIR / "macros" / "version_checks.sql").read_text()
     test = (DBT_PROJECT_DIR / "tests" / f"{check}.sql").read_text()
     return jinja2.Environment().from_string(macros + test).render(
         ref=lambda name: f"staging.{name}")
-
-
-SQL = {check: render(check) for check in CHECKS}
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +180,7 @@ class Build:
         self.con.execute(sql, params or [])
 
     def failing(self, check: str) -> int:
-        return len(self.con.execute(SQL[check]).fetchall())
+        return len(self.con.execute(render(check)).fetchall())
 
     def accept(self, check: str) -> None:
         self.run("INSERT INTO staging.corrections (content_sha256, fact, field, reason) "
