@@ -372,3 +372,19 @@ def test_every_version_check_can_be_accepted_by_its_own_name():
 def test_the_former_count_check_is_gone():
     """assert_past_tenures_kept subsumes assert_commanders_did_not_drop (P3)."""
     assert not (DBT_PROJECT_DIR / "tests" / "assert_commanders_did_not_drop.sql").exists()
+
+
+@pytest.mark.parametrize(("version", "field", "reason", "ordinal", "failing"), [
+    ("new", "assert_page_date_not_in_future", "checked", None, 0),
+    ("new", "assert_page_date_not_in_futur", "checked", None, 1),  # a typo accepts nothing
+    ("new", "converts_stg_raw__commanders_end_text__end_date", "checked", None, 1),  # not P2-P5
+    ("not-loaded", "assert_past_tenures_kept", "checked", None, 1),
+    ("new", "assert_past_tenures_kept", " ", None, 1),
+    ("new", "assert_past_tenures_kept", None, None, 1),
+    ("new", "assert_past_tenures_kept", "checked", 3, 1),
+])
+def test_an_acceptance_names_a_version_check_a_loaded_version_and_a_reason(
+        build, version, field, reason, ordinal, failing):
+    build.run("INSERT INTO staging.corrections (content_sha256, fact, ordinal, field, reason) "
+              "VALUES (?, 'accept', ?, ?, ?)", [version, ordinal, field, reason])
+    assert build.failing("assert_acceptances_name_a_check") == failing
