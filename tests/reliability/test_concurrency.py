@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -122,12 +124,23 @@ class Reader:
 REFRESHES = 10
 
 
+def restamped(version, day: int):
+    """v2 or v3 stamped `day` days after 1 Apr 2025: alternating, the page date still moves
+    forward (a date going backwards is rejected, P4 of docs/rules.md)."""
+    def body() -> bytes:
+        text = version().decode("utf-8")
+        stamp = re.search(r"Last updated: [^<]+", text)[0]
+        d = date(2025, 4, 1) + timedelta(days=day)
+        return text.replace(stamp, f"Last updated: {d.day} {d:%b}. {d.year} 12:00").encode("utf-8")
+    return body
+
+
 @pytest.mark.slow
 def test_readers_keep_their_version_and_never_block_refreshes(server, published_v1, raw_dir):
     """One reader opened on v1 is held through all ten refreshes; after each refresh a new reader
     opens (it must see the new version) and is held through the next refresh. Every pair of a
     held reader and a refresh: the reader's answers never change, the refresh never waits."""
-    versions = [pages.v2, pages.v3] * (REFRESHES // 2)
+    versions = [restamped([pages.v2, pages.v3][i % 2], i) for i in range(REFRESHES)]
     url = server.route("/topics_48818.htm", body=b"")
     v1_key = version_key(pages.v1())
     first_reader = Reader(published_v1)
