@@ -299,10 +299,12 @@ def run_job(settings: Settings, instance, config: dict, fetch_id: str | None = N
         run_config={"resources": {"refresh_run": {"config": config}},
                     # the run's events go to the instance; the console shows them with -v only
                     "loggers": {"console": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}}})
-    if result.success:
-        return result
     run = instance.get_run_by_id(result.run_id)
-    outcome = (run.tags.get(OUTCOME_TAG) if run else None) or "failed: the refresh run failed"
+    outcome = run.tags.get(OUTCOME_TAG) if run else None
+    if result.success and outcome in ("published", "audited"):
+        return result
+    # a run that ended without publishing (a step skipped) failed, whatever Dagster says
+    outcome = outcome or "failed: the refresh run failed"
     record = next((r for r in reversed(list(Archive(settings.raw_dir).records()))
                    if fetch_id and r.get("fetch_id") == fetch_id), None)
     failures = result.get_step_failure_events()
