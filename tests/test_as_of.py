@@ -23,7 +23,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support.warehouse import query
+from support.warehouse import query, rows
 
 from orchestration import dbt_build, paths
 
@@ -72,30 +72,21 @@ def golden_commander_on(day: dt.date) -> str | None:
 
 # -- the built warehouse: every day of the 20 Nov 2023 page ---------------------------------------
 
-def _rows(path: Path, sql: str) -> list[dict]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        cur = con.execute(sql)
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-    finally:
-        con.close()
-
-
 def test_fct_commander_on_duty_has_one_commander_for_each_day(built_warehouse):
-    rows = _rows(built_warehouse, """
+    days_on_duty = rows(built_warehouse, """
         SELECT d.date_day, c.full_name, d.is_handover_day, d.days_in_command_so_far,
                d.content_sha256 = m.content_sha256 AS of_the_newest_version
         FROM marts.fct_commander_on_duty d JOIN marts.dim_commander c USING (commander_key),
              marts.meta m ORDER BY d.date_day""")
     days = [FIRST_DAY + i * DAY for i in range((PAGE_DATE - FIRST_DAY).days + 1)]
-    assert [r["date_day"] for r in rows] == days  # each day once, 8,931 of them, none past the page
-    assert len(rows) == 8931
-    assert all(r["full_name"] == golden_commander_on(r["date_day"]) for r in rows)
-    assert all(r["of_the_newest_version"] for r in rows)
+    assert [r["date_day"] for r in days_on_duty] == days  # each day once, none past the page
+    assert len(days_on_duty) == 8931
+    assert all(r["full_name"] == golden_commander_on(r["date_day"]) for r in days_on_duty)
+    assert all(r["of_the_newest_version"] for r in days_on_duty)
     starts = {s for s, _ in GOLDEN_TENURES[1:]}
-    assert {r["date_day"] for r in rows if r["is_handover_day"]} == starts  # 27 handovers
-    assert rows[0]["days_in_command_so_far"] == 0 and rows[-1]["days_in_command_so_far"] == 41
+    assert {r["date_day"] for r in days_on_duty if r["is_handover_day"]} == starts  # 27 handovers
+    assert days_on_duty[0]["days_in_command_so_far"] == 0
+    assert days_on_duty[-1]["days_in_command_so_far"] == 41
 
 
 def test_the_on_duty_columns_make_the_obvious_join_right(built_warehouse):
@@ -141,8 +132,8 @@ def test_the_commander_on_date_analysis_returns_one_on_every_handover_day(compil
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(day=st.dates(dt.date(1999, 1, 1), dt.date(2024, 12, 31)))
 def test_the_commander_on_date_analysis_on_any_day(compiled, built_warehouse, day):
-    got = _rows(built_warehouse,
-                compiled["commander_on_date"].replace("date '2010-01-01'", f"date '{day}'"))
+    got = rows(built_warehouse,
+               compiled["commander_on_date"].replace("date '2010-01-01'", f"date '{day}'"))
     expected = golden_commander_on(day) if FIRST_DAY <= day <= PAGE_DATE else None
     assert [r["full_name"] for r in got] == ([expected] if expected else [])
 

@@ -8,22 +8,15 @@ import datetime as dt
 from collections import Counter, defaultdict
 from statistics import mean, median
 
-import duckdb
 import pytest
+from support.warehouse import rows
 
 PAGE_DATE = dt.date(2023, 11, 20)
 QUESTIONS = {"commanders_per_nation", "average_tenure_by_rank", "troop_drawdown_by_year",
              "events_per_year", "commander_on_date", "page_strength_over_time"}
 
 
-def run(path, sql: str) -> list[dict]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        cur = con.execute(sql)
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-    finally:
-        con.close()
+run = rows  # a compiled question's rows, read-only
 
 
 def tenures(golden) -> list[dict]:

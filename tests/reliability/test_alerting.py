@@ -6,24 +6,14 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from support import pages
 
 from orchestration import settings
 
 from .bad_pages import commanders_missing, zero_troops
-from .faults import WebhookReceiver
 from .harness import kfor, log_records
 
 HTML = "text/html; charset=utf-8"
-
-
-@pytest.fixture
-def receiver(monkeypatch):
-    with WebhookReceiver() as r:
-        monkeypatch.setenv("KFOR_WEBHOOK_URL", r.url())
-        settings.get.cache_clear()
-        yield r
 
 
 def test_an_undeliverable_alert_does_not_raise(monkeypatch):

@@ -36,7 +36,6 @@ from orchestration.fetch import FetchError, FetchPolicy, fetch
 from orchestration.outcome import LINE_LIMIT, freshness, one_line, outcome_of
 from orchestration.refresh import RefreshError, decide, new_record, validated_record
 
-from .faults import WebhookReceiver
 from .harness import KFOR, assert_refused, kfor, leftovers, log_records
 
 HTML = "text/html; charset=utf-8"
@@ -46,14 +45,6 @@ SETTINGS = settings(max_examples=25, deadline=None, database=None,
 FAST = FetchPolicy(connect_timeout=1.0, read_timeout=1.0, deadline=5.0, max_attempts=2,
                    backoff=0.01)
 TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
-
-
-@pytest.fixture
-def receiver(monkeypatch):
-    with WebhookReceiver() as r:
-        monkeypatch.setenv("KFOR_WEBHOOK_URL", r.url())
-        kfor_settings.get.cache_clear()
-        yield r
 
 
 def closed_port() -> int:

@@ -16,6 +16,17 @@ def query(path: Path, sql: str, params=None) -> list[tuple]:
         con.close()
 
 
+def rows(path: Path, sql: str) -> list[dict]:
+    """The query's rows as dicts, read-only."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        cur = con.execute(sql)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    finally:
+        con.close()
+
+
 def file_sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
