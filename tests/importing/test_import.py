@@ -140,6 +140,14 @@ def test_the_same_captures_in_another_order_give_the_same_history(imported, tmp_
     for schema in ("marts", "snapshots"):
         assert sums(root / "warehouse" / "kfor.duckdb", schema) \
             == sums(imported["warehouse"], schema), schema
+    # and `kfor replay` of either archive reproduces its history row for row (SPEC 6)
+    for where in (root, imported["root"]):
+        warehouse = where / "warehouse" / "kfor.duckdb"
+        before = {s: sums(warehouse, s) for s in ("marts", "snapshots")}
+        with pytest.MonkeyPatch.context() as mp:
+            isolate(mp, where)
+            assert main(["replay"]) == 0
+        assert {s: sums(warehouse, s) for s in ("marts", "snapshots")} == before
 
 
 def sums(path: Path, schema: str) -> dict:
