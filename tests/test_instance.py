@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import pytest
 from reliability.bad_pages import zero_troops
 from support import pages
 
@@ -25,6 +26,7 @@ def cron_refresh(url: str) -> subprocess.CompletedProcess:
                           stdin=subprocess.DEVNULL, env=os.environ.copy())
 
 
+@pytest.mark.slow  # in CI's slow run: keeps `make test` under ten minutes
 def test_cron_refreshes_are_in_the_instance_the_ui_reads(page_server, dagster_home):
     url = page_server.route("/p.htm", body=pages.v1(), headers=HTML)
     assert cron_refresh(url).returncode == 0          # published

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from support.warehouse import file_sha256, query
 
 BIN = Path(sys.executable).parent
@@ -101,6 +102,7 @@ def test_an_explicit_source_that_fails_fails(page_server, warehouse_path, raw_di
     assert log[-1]["outcome"] == f"failed: HTTP 404 from {url}"
 
 
+@pytest.mark.slow  # in CI's slow run: keeps `make test` under ten minutes
 def test_status_reports_the_published_version_and_refreshes(page_server, snapshot_bytes):
     url = page_server.route("/p.htm", body=snapshot_bytes)
     kfor("refresh", "--source", url)
@@ -113,6 +115,7 @@ def test_status_reports_the_published_version_and_refreshes(page_server, snapsho
     assert [r["outcome"] for r in status["refreshes"]] == ["published"]
 
 
+@pytest.mark.slow  # in CI's slow run: keeps `make test` under ten minutes
 def test_a_publishing_refresh_writes_parquet_beside_the_warehouse(page_server,
                                                                             snapshot_bytes,
                                                                             warehouse_path):

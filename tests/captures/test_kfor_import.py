@@ -8,6 +8,7 @@ import json
 from datetime import date
 from pathlib import Path
 
+import pytest
 from archive_server import ArchiveServer, Replay
 from capture_data import PAGE_URL
 from support import pages
@@ -51,6 +52,7 @@ def test_an_import_from_the_cdx_api_is_polite_resumable_and_published(tmp_path, 
     assert all(r["message"].startswith("cdx ") for r in imports(tmp_path))
 
 
+@pytest.mark.slow  # in CI's slow run: keeps `make test` under ten minutes
 def test_an_import_from_a_warc_file_counts_a_revisit_as_a_sighting(tmp_path, monkeypatch, capsys):
     isolate(monkeypatch, tmp_path)
     warc = Warc(tmp_path / "crawl.warc.gz", gz=True)

@@ -85,6 +85,7 @@ def test_every_capture_is_logged_once_with_its_outcome(imported):
     assert all(r["fetched_at"] > r["captured_at"] for r in imports)  # recorded after captured
 
 
+@pytest.mark.slow  # in CI's slow run: keeps `make test` under ten minutes
 def test_the_import_summary_counts_what_happened(imported, monkeypatch, capsys):
     isolate(monkeypatch, imported["root"])
     before = file_sha256(imported["warehouse"])
@@ -103,6 +104,7 @@ def test_the_import_runs_are_in_the_dagster_instance(imported):
     assert len(runs) >= 2  # the live refresh and the import
 
 
+@pytest.mark.slow  # in CI's slow run: keeps `make test` under ten minutes
 def test_a_capture_failing_a_check_in_the_build_is_excluded(tmp_path, monkeypatch, capsys):
     """"31 Feb 2015" reads as a commander line but no date converts it (dbt's staging test): the
     capture is found, named and excluded, and the others publish."""

@@ -23,6 +23,7 @@ TENURE_CHAIN = {"assert_tenure_handovers", "exactly_one_true_fct_command_tenure_
 # a page that rewrites one of v1's past tenures also fails the check against the previous version
 # (P3 of docs/rules.md), which sorts first
 PAST_TENURES = "assert_past_tenures_kept"
+SLOW = pytest.mark.slow  # dbt-level cases beyond two, in CI's slow run: `make test` stays short
 EXPECTED: list = [
     ("commanders_missing", {"parse:commanders_missing"}),
     ("headings_renamed", {"parse:commanders_missing"}),
@@ -33,18 +34,20 @@ EXPECTED: list = [
     ("commander_without_dates", {"parse:commander_without_dates"}),
     ("impossible_date", {"converts_stg_raw__commanders_start_text__start_date",
                          "converts_stg_raw__commanders_end_text__end_date"}),
-    ("end_before_start", {PAST_TENURES, "assert_tenure_handovers",
-                          "not_before_fct_command_tenure_end_date__start_date"}),
-    ("present_not_last", TENURE_CHAIN | {PAST_TENURES}),
-    ("two_current", TENURE_CHAIN | {PAST_TENURES}),
+    pytest.param("end_before_start", {PAST_TENURES, "assert_tenure_handovers",
+                          "not_before_fct_command_tenure_end_date__start_date"}, marks=SLOW),
+    pytest.param("present_not_last", TENURE_CHAIN | {PAST_TENURES}, marks=SLOW),
+    pytest.param("two_current", TENURE_CHAIN | {PAST_TENURES}, marks=SLOW),
     ("unknown_nation", {"relationships_dim_commander_nation_key__nation_key__ref_dim_nation_",
                         "relationships_fct_command_tenure_nation_key__nation_key__ref_dim_nation_"}),
-    ("duplicated_commander", {"assert_tenure_handovers", "unique_fct_command_tenure_start_date"}),
-    ("zero_troops", {"positive_fct_troop_level_troops"}),
-    ("ten_times_longer", TENURE_CHAIN | {"unique_fct_command_tenure_start_date",
-                                         "row_count_between_fct_command_tenure_200__20"}),
+    pytest.param("duplicated_commander",
+                 {"assert_tenure_handovers", "unique_fct_command_tenure_start_date"}, marks=SLOW),
+    pytest.param("zero_troops", {"positive_fct_troop_level_troops"}, marks=SLOW),
+    pytest.param("ten_times_longer", TENURE_CHAIN | {"unique_fct_command_tenure_start_date",
+                                         "row_count_between_fct_command_tenure_200__20"}, marks=SLOW),
     # a number past INT32: the cast gives null and the converts check names it
-    ("troop_count_overflow", {"converts_stg_raw__troop_figures_troops_text__troops"}),
+    pytest.param("troop_count_overflow", {"converts_stg_raw__troop_figures_troops_text__troops"},
+                 marks=SLOW),
     # one case beyond issue 4's list, in the slow run to keep `make test` short
     pytest.param("start_in_the_future", {"within_page_dates_fct_command_tenure_start_date",
                              "within_page_dates_fct_command_tenure_end_date",

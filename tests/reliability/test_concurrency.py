@@ -78,6 +78,7 @@ def test_a_second_refresh_is_turned_away(server, published_v1, raw_dir):
     assert not leftovers(published_v1, raw_dir)
 
 
+@pytest.mark.slow  # in CI's slow run: keeps `make test` under ten minutes
 def test_wait_takes_its_turn_then_finds_the_page_unchanged(server, stop, published_v1, raw_dir):
     # v1 again, trickled over ~3 s: the first refresh holds the lock while it fetches
     first, url = start_holding_refresh(server, published_v1,

@@ -156,6 +156,7 @@ def test_stale_scratch_is_cleaned_even_when_the_next_refresh_fails(server, publi
     assert not leftovers(warehouse_path, raw_dir), leftovers(warehouse_path, raw_dir)
 
 
+@pytest.mark.slow  # in CI's slow run: keeps `make test` under ten minutes
 def test_a_torn_dbt_manifest_does_not_break_later_refreshes(tmp_path, server, published_v1,
                                                              raw_dir):
     project = project_copy(tmp_path / "project")
@@ -313,6 +314,7 @@ def test_kills_covered_the_whole_run():
     assert len(PHASES) >= 3, PHASES
 
 
+@pytest.mark.slow  # in CI's slow run: keeps `make test` under ten minutes
 def test_a_run_killed_mid_build_is_marked_failed_by_the_next_refresh(tmp_path, server,
                                                                      published_v1, raw_dir):
     """kill -9 while the dbt step runs: the instance still shows the run as started. The next

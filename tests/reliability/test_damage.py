@@ -182,6 +182,7 @@ def test_a_whole_warehouse_is_readable(v1_template):
     assert read_meta(path)["content_sha256"] == version_of(path)
 
 
+@pytest.mark.slow  # in CI's slow run: keeps `make test` under ten minutes
 @SETTINGS
 @given(damages)
 def test_publish_files_only_readable_warehouses_under_history(v1_template, tmp_path, damage_done):
@@ -206,6 +207,7 @@ def test_publish_files_only_readable_warehouses_under_history(v1_template, tmp_p
     assert kept_files(s.warehouse) == [kept] and file_sha256(kept) == file_sha256(good)
 
 
+@pytest.mark.slow  # in CI's slow run: keeps `make test` under ten minutes
 def test_rollback_passes_over_damaged_kept_files(v1_template, v2_template, tmp_path):
     from orchestration.rollback import previous_version
 
@@ -349,6 +351,7 @@ def test_rollback_works_when_the_published_file_is_damaged(published_v2, warehou
     assert not leftovers(warehouse_path, raw_dir)
 
 
+@pytest.mark.slow  # in CI's slow run: keeps `make test` under ten minutes
 def test_replay_repairs_a_damaged_file_and_rollback_works_after(published_v2, warehouse_path,
                                                                 raw_dir, v1_template):
     v2 = version_of(published_v2)

@@ -111,6 +111,7 @@ def test_an_offline_fallback_ten_days_after_the_last_live_fetch_alerts_and_is_st
     assert "last successful fetch of the source 240.0 h ago" in out and "-> STALE" in out, out
 
 
+@pytest.mark.slow  # in CI's slow run: keeps `make test` under ten minutes
 def test_an_offline_fallback_within_the_window_warns_but_does_not_alert_or_refresh_the_age(
         offline, published_v1, raw_dir, receiver, capsys):
     age_log(raw_dir, hours=5)
@@ -291,6 +292,7 @@ def test_a_tampered_archive_file_is_logged_and_alerted(server, published_v1, raw
     assert record["body_sha256"] == hashlib.sha256(pages.v1()).hexdigest()
 
 
+@pytest.mark.slow  # in CI's slow run: keeps `make test` under ten minutes
 def test_a_garbage_published_file_is_rebuilt_from_the_archive_and_said(server, published_v1,
                                                                        raw_dir, warehouse_path,
                                                                        receiver):
@@ -593,6 +595,7 @@ def test_validators_come_only_from_a_success_of_this_url_holding_the_published_v
 
 # -- 6. guards: a warehouse of any name; an inert preview ----------------------------------------
 
+@pytest.mark.slow  # in CI's slow run: keeps `make test` under ten minutes
 def test_a_warehouse_named_other_than_kfor_duckdb_publishes_and_refreshes(server, tmp_path,
                                                                          monkeypatch):
     """On 049884d every build failed with `Catalog "kfor" does not exist`."""
@@ -613,6 +616,7 @@ NASTY = ("Juan &lt;script&gt;alert`x`&lt;/script&gt; *Ortu&ntilde;o* _of_ | ~~Or
          "[click][evil] &lt;https://e.vil/steal&gt; https://e.vil www.e.vil")
 
 
+@pytest.mark.slow  # in CI's slow run: keeps `make test` under ten minutes
 def test_page_text_in_the_dagster_preview_renders_inert(server, raw_dir):
     import dagster as dg
     from markdown_it import MarkdownIt
