@@ -216,7 +216,9 @@ def seed_archive(root: Path, n: int) -> None:
     archive = Archive(root / "raw")
     for i in range(1, n + 1):
         body = pages.synthetic(i)
-        fetched_at = datetime(2030, 1, 1, tzinfo=UTC) + timedelta(minutes=i)
+        # in the past, in order: the versions' sightings come before the benchmark's own refresh
+        # (valid time orders the history by sighting, rule V3 of docs/rules.md)
+        fetched_at = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(minutes=i)
         archive.append({"fetch_id": f"seed-{i}",
                         "fetched_at": fetched_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
                         "url": "synthetic", "source": "file", "status": None,
