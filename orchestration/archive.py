@@ -50,6 +50,9 @@ LOG_FIELDS = ("fetch_id", "fetched_at", "url", "source", "status", "etag", "last
               "captured_at")
 
 
+IMPORTED = "import"  # the fetch log's source of a capture `kfor import` brought in
+
+
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 

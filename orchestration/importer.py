@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .archive import Archive
+from .archive import IMPORTED, Archive
 from .captures import (
     WAYBACK_CDX,
     WAYBACK_REPLAY,
@@ -43,13 +43,13 @@ from .captures import (
 )
 from .instance import get_instance
 from .lock import refresh_lock
-from .outcome import conclude
+from .outcome import TIME_FORMAT, conclude
 from .parsing import HISTORICAL, ParseError, parse_page
 from .redact import redact_url
 from .reference import load_reference
 from .settings import Settings
 
-SOURCE = "import"  # the fetch log's source of an imported capture
+SOURCE = IMPORTED  # the fetch log's source of an imported capture (archive.IMPORTED)
 
 
 @dataclass
@@ -68,7 +68,7 @@ class Plan:
 
 
 def stamp(dt: datetime) -> str:
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return dt.astimezone(UTC).strftime(TIME_FORMAT)
 
 
 def capture_record(url: str, captured_at: datetime | None, origin) -> dict:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from . import paths
-from .archive import Archive, sha256
+from .archive import IMPORTED, Archive, sha256
 from .fetch import FetchError, FetchResult, Validators, fetch
 from .instance import (
     OUTCOME_TAG,
@@ -39,7 +39,7 @@ from .instance import (
     unfinished_checks,
 )
 from .lock import refresh_lock
-from .outcome import SUCCESS, conclude, outcome_of, staleness
+from .outcome import SUCCESS, TIME_FORMAT, conclude, outcome_of, staleness
 from .parsing import ParsedPage, ParseError, parse_page
 from .publish import discard_build, holds_fetch, published_meta
 from .redact import redact_url
@@ -68,7 +68,7 @@ class Check:
 
 
 def now_utc() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.now(UTC).strftime(TIME_FORMAT)
 
 
 def new_record(url: str, source: str | None = None) -> dict:
@@ -154,8 +154,6 @@ def archived_fallback(archive: Archive) -> tuple[FetchResult, str]:
     this), else the bundled snapshot (source = archive), and words saying which. A newest version
     whose page is missing or damaged raises: falling back to an older one would publish it over
     the newer."""
-    from .importer import SOURCE as IMPORTED
-
     published = [r for r in archive.published() if r.get("source") != IMPORTED]
     if published:
         record = published[-1]

@@ -13,7 +13,7 @@ import dagster as dg
 import duckdb
 
 from .. import raw_tables
-from ..archive import Archive
+from ..archive import IMPORTED, Archive
 from ..parsing import parse_page
 from ..paths import RAW_SCHEMA
 from ..publish import start_build, warehouse_problem
@@ -157,7 +157,7 @@ def requirements_of(record: dict):
     """An imported capture is read as it was imported: with the historical requirements (L1)."""
     from ..parsing import HISTORICAL, LIVE
 
-    return HISTORICAL if record.get("source") == "import" else LIVE
+    return HISTORICAL if record.get("source") == IMPORTED else LIVE
 
 
 def totals(con) -> dict[str, int]:
