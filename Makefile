@@ -40,13 +40,13 @@ dev: setup  ## Dagster UI + daemon on 127.0.0.1 (schedule on); shows every refre
 	@$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p $(DEV_PORT)
 
 dbt-dev: setup  ## a dev target for working on dbt by hand: dbt_project/dev/kfor.duckdb from the published raw schema
-	@$(BIN)/python -m orchestration.dbt_dev
+	@$(BIN)/python -m orchestration.drivers.dbt_dev
 
 bench: setup  ## the benchmark: ratios against a warm `dbt build`, into bench/results.json
 	@$(BIN)/python bench/run.py
 
 docs: setup  ## the dbt docs site (static, one file) -> docs/site/index.html
-	@$(BIN)/python -m orchestration.docs_site
+	@$(BIN)/python -m orchestration.drivers.docs_site
 
 bi-smoke: setup  ## Apache Superset (own venv) reads the warehouse read-only while a refresh publishes
 	@bash scripts/bi_smoke.sh

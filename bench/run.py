@@ -142,10 +142,10 @@ def bench_dbt_anchor(runs: int) -> dict:
     """The same project and raw data as a changed refresh (v1 published + v2's batch), built by
     `dbt build` from the CLI; the first run warms the partial parse and is not counted."""
     say("b: dbt build from the CLI (warm partial parse)")
-    from orchestration import raw_tables
-    from orchestration.archive import Archive, sha256
+    from orchestration.core import raw_tables
+    from orchestration.core.archive import Archive, sha256
+    from orchestration.core.reference import load_reference
     from orchestration.parsing import parse_page
-    from orchestration.reference import load_reference
 
     root = fresh("anchor")
     v1 = page_file(root, "v1", pages.v1())
@@ -182,8 +182,8 @@ def bench_parse(repeat: int) -> dict:
     say("d: parse + extract vs BeautifulSoup(html, 'lxml')")
     from bs4 import BeautifulSoup
 
+    from orchestration.core.reference import load_reference
     from orchestration.parsing import parse_page
-    from orchestration.reference import load_reference
 
     html = pages.v1()
     content_type = "text/html; charset=utf-8"
@@ -209,9 +209,9 @@ def bench_parse(repeat: int) -> dict:
 
 def seed_archive(root: Path, n: int) -> None:
     """An archive and fetch log holding n published synthetic versions (what n refreshes leave)."""
-    from orchestration.archive import Archive
+    from orchestration.core.archive import Archive
+    from orchestration.core.reference import load_reference
     from orchestration.parsing import parse_page
-    from orchestration.reference import load_reference
 
     archive = Archive(root / "raw")
     for i in range(1, n + 1):

@@ -22,7 +22,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from .paths import DBT_PROJECT_DIR, PROJECT_ROOT
+from .core.project import DBT_PROJECT_DIR, PROJECT_ROOT
 
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
 _ARGS = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),

@@ -11,7 +11,7 @@ from .assets.raw import raw
 from .assets.warehouse import warehouse
 from .jobs import refresh_job
 from .resources import PageSource, RefreshRun
-from .schedules import daily_refresh
+from .sensors import daily_refresh
 
 defs = dg.Definitions(
     assets=[page, raw, dbt_models, warehouse],

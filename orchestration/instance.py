@@ -22,8 +22,9 @@ import time
 
 import dagster as dg
 
-from . import paths
-from .settings import Settings
+from orchestration.core import project as paths
+
+from .core.settings import Settings
 
 PAGE = dg.AssetKey("page")
 WAREHOUSE = dg.AssetKey("warehouse")

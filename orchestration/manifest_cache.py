@@ -17,7 +17,7 @@ import os
 import pickle
 from pathlib import Path
 
-from .paths import DBT_PROJECT_DIR
+from .core.project import DBT_PROJECT_DIR
 
 CACHE = DBT_PROJECT_DIR / "target" / "kfor_manifest.pickle"
 

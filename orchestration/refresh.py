@@ -24,9 +24,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from . import paths
-from .archive import IMPORTED, Archive, sha256
-from .fetch import FetchError, FetchResult, Validators, fetch
+from orchestration.core import project as paths
+
+from .core.archive import IMPORTED, Archive, sha256
+from .core.fetch import FetchError, FetchResult, Validators, fetch
+from .core.lock import refresh_lock
+from .core.outcome import SUCCESS, TIME_FORMAT, conclude, outcome_of, staleness
+from .core.publish import discard_build, holds_fetch, published_meta
+from .core.redact import redact_url
+from .core.reference import load_reference
+from .core.settings import Settings
 from .instance import (
     OUTCOME_TAG,
     PID_TAG,
@@ -38,13 +45,7 @@ from .instance import (
     page_observation,
     unfinished_checks,
 )
-from .lock import refresh_lock
-from .outcome import SUCCESS, TIME_FORMAT, conclude, outcome_of, staleness
 from .parsing import ParsedPage, ParseError, parse_page
-from .publish import discard_build, holds_fetch, published_meta
-from .redact import redact_url
-from .reference import load_reference
-from .settings import Settings
 
 log = logging.getLogger("kfor")
 
@@ -243,7 +244,7 @@ def recover(settings: Settings, instance, exclude_run: str | None = None) -> lis
         notes.append(f"marked the interrupted run {run.run_id[:8]} failed")
     discard_build(settings)
     if notes:  # a refresh killed after its rename may not have finished the Parquet copy
-        from .export import settle
+        from .core.export import settle
 
         if settle(settings.warehouse, (published_meta(settings.warehouse) or {}).get("content_sha256")):
             notes.append("re-exported the Parquet copy of the published version")

@@ -11,14 +11,15 @@ from dataclasses import dataclass
 import dagster as dg
 import pydantic
 
-from . import paths
-from .fetch import FetchResult, Validators, fetch
+from orchestration.core import project as paths
+
+from .core.fetch import FetchResult, Validators, fetch
+from .core.lock import holds, refresh_lock
+from .core.outcome import conclude, outcome_of
+from .core.publish import discard_build
+from .core.settings import Settings
+from .core.settings import get as get_settings
 from .instance import OUTCOME_TAG, PID_TAG, tag_run
-from .lock import holds, refresh_lock
-from .outcome import conclude, outcome_of
-from .publish import discard_build
-from .settings import Settings
-from .settings import get as get_settings
 
 
 class PageSource(dg.ConfigurableResource):

@@ -14,7 +14,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from support.isolation import isolate  # noqa: E402
 
-from orchestration import paths, settings  # noqa: E402
+from orchestration.core import project as paths
+from orchestration.core import settings  # noqa: E402
 
 SNAPSHOT = paths.bundled_snapshot()
 
@@ -67,7 +68,7 @@ def dagster_home() -> Path:
 @pytest.fixture(scope="session")
 def built_warehouse(tmp_path_factory) -> Path:
     """One warehouse built from the bundled snapshot by `kfor refresh`, shared read-only."""
-    from orchestration.cli import main
+    from orchestration.drivers.cli import main
 
     root = tmp_path_factory.mktemp("built")
     with pytest.MonkeyPatch.context() as mp:

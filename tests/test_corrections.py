@@ -17,12 +17,13 @@ import pytest
 from support import pages
 from support.warehouse import query
 
-from orchestration import dbt_build, raw_tables
-from orchestration.archive import sha256
-from orchestration.cli import main
+from orchestration import dbt_build
+from orchestration.core import raw_tables
+from orchestration.core.archive import sha256
+from orchestration.core.project import DBT_PROJECT_DIR
+from orchestration.core.reference import load_reference
+from orchestration.drivers.cli import main
 from orchestration.parsing import parse_page
-from orchestration.paths import DBT_PROJECT_DIR
-from orchestration.reference import load_reference
 
 TYPO = pages.v1().replace(b"<p>06 Apr 2001 - 03 Oct 2001</p>", b"<p>06 Apr 2001 - 31 Sep 2001</p>")
 

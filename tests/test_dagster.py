@@ -9,7 +9,8 @@ import dagster as dg
 import pytest
 from support.warehouse import query
 
-from orchestration import dbt_build, settings
+from orchestration import dbt_build
+from orchestration.core import settings
 from orchestration.instance import get_instance
 from orchestration.resources import PageSource, RefreshRun, SnapshotPageSource
 
@@ -103,5 +104,5 @@ def test_page_source_resources_share_one_interface(snapshot_bytes):
     live, fixture = PageSource(), SnapshotPageSource()
     policy = settings.get().fetch_policy()
     assert fixture.fetch("file:///nowhere.html", None, policy).body == snapshot_bytes
-    assert live.fetch(f"file://{__import__('orchestration').paths.bundled_snapshot()}", None,
+    assert live.fetch(f"file://{__import__('orchestration.core.project').core.project.bundled_snapshot()}", None,
                       policy).body == snapshot_bytes

@@ -13,7 +13,7 @@ from support.http_server import PageServer
 from support.isolation import isolate
 from support.warehouse import query, table_checksums
 
-from orchestration.cli import main
+from orchestration.drivers.cli import main
 
 # Columns that only count fetches (SPEC refresh semantics 6) or stamp the build.
 BOOKKEEPING = {"fct_page_version": {"last_fetched_at", "fetch_count"}, "meta": {"built_at"}}

@@ -68,7 +68,7 @@ def test_cron_refreshes_are_in_the_instance_the_ui_reads(page_server, dagster_ho
 def test_the_dagster_calls_dagster_does_not_mark_public_still_work(dagster_home):
     """add_run_tags and report_run_failed (orchestration/instance.py): an upgrade that changes
     them fails here, not in a refresh."""
-    from orchestration import settings
+    from orchestration.core import settings
     from orchestration.instance import get_instance, mark_failed, tag_run
 
     instance = get_instance(settings.get())

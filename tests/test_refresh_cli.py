@@ -60,7 +60,7 @@ def test_an_unchanged_refresh_records_itself_without_loading_dbt(page_server, sn
                                                                  dagster_home):
     url = page_server.route("/p.htm", body=snapshot_bytes)
     assert kfor("refresh", "--source", url).returncode == 0
-    probe = ("import sys; from orchestration.cli import main; rc = main(['refresh', '--source', "
+    probe = ("import sys; from orchestration.drivers.cli import main; rc = main(['refresh', '--source', "
              f"{url!r}]); heavy = sorted({{m.split('.')[0] for m in sys.modules}} & "
              "{'dbt', 'dagster', 'dagster_dbt'}); print(rc, heavy)")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
@@ -77,12 +77,12 @@ def test_an_unchanged_refresh_records_itself_without_loading_dbt(page_server, sn
 
 def test_offline_default_source_falls_back_to_the_bundled_snapshot(monkeypatch, warehouse_path,
                                                                    raw_dir, capsys):
-    from orchestration import paths
-    from orchestration.cli import main
+    from orchestration.core import project as paths
+    from orchestration.drivers.cli import main
 
     # the "live" URL on a closed local port: a connection error, as offline
     monkeypatch.setattr(paths, "LIVE_URL", "http://127.0.0.1:9/topics_48818.htm")
-    monkeypatch.setattr("orchestration.fetch.FetchPolicy.backoff", 0.01)
+    monkeypatch.setattr("orchestration.core.fetch.FetchPolicy.backoff", 0.01)
     assert main(["refresh"]) == 0
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("warning: cannot connect to 127.0.0.1")

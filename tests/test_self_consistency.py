@@ -13,7 +13,7 @@ from support.isolation import isolate
 from support.warehouse import table_checksums
 
 from orchestration import dbt_build
-from orchestration.cli import main
+from orchestration.drivers.cli import main
 
 DBT_SCHEMAS = ("staging", "marts", "snapshots")
 BUILD_TIME = {"meta": {"built_at"}}

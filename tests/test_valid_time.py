@@ -14,10 +14,10 @@ from support import pages
 from support.isolation import isolate
 from support.warehouse import query, table_checksums
 
-from orchestration.archive import Archive
-from orchestration.cli import main
+from orchestration.core.archive import Archive
+from orchestration.core.reference import load_reference
+from orchestration.drivers.cli import main
 from orchestration.parsing import parse_page
-from orchestration.reference import load_reference
 
 SNAPSHOT_DAY = "2023-12-01"
 # Recorded-time columns and build stamps: the only ones allowed to differ between two orders.

@@ -10,7 +10,7 @@ import duckdb
 from dagster_dbt import DagsterDbtTranslator, DbtProject
 
 from .. import dbt_build
-from ..paths import DBT_PROJECT_DIR
+from ..core.project import DBT_PROJECT_DIR
 from ..resources import RefreshRun
 from .scope import require_whole_refresh
 

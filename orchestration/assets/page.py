@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import dagster as dg
 
+from ..core.project import RAW_SCHEMA
+from ..core.raw_tables import TABLES
+from ..core.settings import get as get_settings
 from ..instance import PAGE
-from ..paths import RAW_SCHEMA
-from ..raw_tables import TABLES
-from ..settings import get as get_settings
 
 RAW_KEYS = {table: dg.AssetKey([RAW_SCHEMA, table]) for table in TABLES}
 

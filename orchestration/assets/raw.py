@@ -12,12 +12,13 @@ import sys
 import dagster as dg
 import duckdb
 
-from .. import raw_tables
-from ..archive import IMPORTED, Archive
+from orchestration.core import raw_tables
+
+from ..core.archive import IMPORTED, Archive
+from ..core.project import RAW_SCHEMA
+from ..core.publish import start_build, warehouse_problem
+from ..core.reference import load_reference
 from ..parsing import parse_page
-from ..paths import RAW_SCHEMA
-from ..publish import start_build, warehouse_problem
-from ..reference import load_reference
 from ..refresh import RefreshError, decide
 from ..resources import PageSource, RefreshRun
 from .page import PAGE, RAW_KEYS

@@ -7,10 +7,10 @@ import dagster as dg
 import duckdb
 
 from .. import dbt_build
-from ..export import after_publish
+from ..core.export import after_publish
+from ..core.project import MARTS_SCHEMA
+from ..core.publish import publish, seal
 from ..instance import WAREHOUSE as WAREHOUSE_KEY
-from ..paths import MARTS_SCHEMA
-from ..publish import publish, seal
 from ..resources import RefreshRun
 from .scope import require_whole_refresh
 

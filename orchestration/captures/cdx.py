@@ -27,7 +27,7 @@ from pathlib import Path
 
 import cdx_toolkit
 
-from ..fetch import RETRY_STATUS, FetchError, FetchPolicy, fetch
+from ..core.fetch import RETRY_STATUS, FetchError, FetchPolicy, fetch
 from .model import Capture, CaptureSourceError, Item, Origin, Revisit, Skipped, wayback_time
 from .polite import DEFAULT_RATE, RateLimiter, ResumeState, to_stderr
 from .wayback import clean_playback, is_playback, replay_timestamp, replay_url

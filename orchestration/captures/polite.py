@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ..archive import write_atomically
+from ..core.archive import write_atomically
 
 DEFAULT_RATE = 1.0  # requests per second to the archive
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import ChunkedDataException, ChunkedDataReader
 
-from ..fetch import HTML_TYPES, FetchPolicy
+from ..core.fetch import HTML_TYPES, FetchPolicy
 from .model import Capture, CaptureSourceError, Item, Origin, Revisit, Skipped, warc_time
 from .wayback import clean_playback, is_playback
 

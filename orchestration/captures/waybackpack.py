@@ -21,7 +21,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..fetch import FetchError, FetchPolicy, fetch
+from ..core.fetch import FetchError, FetchPolicy, fetch
 from .model import Capture, CaptureSourceError, Item, Origin, Skipped, wayback_time
 from .wayback import clean_playback, is_playback
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orchestration.reference import load_reference
+from orchestration.core.reference import load_reference
 
 PAGE_URL = "https://www.nato.int/cps/en/natohq/topics_48818.htm"
 REFERENCE = load_reference()

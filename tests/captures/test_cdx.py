@@ -1,5 +1,5 @@
 """The CDX source against a Wayback Machine on 127.0.0.1 (archive_server.py): the listing through
-cdx-toolkit, each capture downloaded by orchestration.fetch.fetch from its id_ replay URL, politely
+cdx-toolkit, each capture downloaded by orchestration.core.fetch.fetch from its id_ replay URL, politely
 (rate limit, retries, resumable, progress), duplicates by CDX digest not downloaded twice."""
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from orchestration.captures import (
     list_captures,
     wayback_time,
 )
-from orchestration.fetch import FetchPolicy
+from orchestration.core.fetch import FetchPolicy
 
 FAST = FetchPolicy(backoff=0.01, deadline=10)
 PROJECT = Path(__file__).resolve().parents[2]
@@ -153,7 +153,7 @@ def test_a_download_killed_mid_capture_resumes_where_it_stopped(archive, tmp_pat
         import os, sys
         os.environ["CDXT_DEFAULT_MIN_RETRY_INTERVAL"] = "0"
         from orchestration.captures import CdxDownload, CdxQuery
-        from orchestration.fetch import FetchPolicy
+        from orchestration.core.fetch import FetchPolicy
         q = CdxQuery({PAGE_URL!r}, endpoint={archive.endpoint!r}, replay={archive.replay_prefix!r})
         d = CdxDownload(q, {str(tmp_path)!r}, FetchPolicy(read_timeout=60, deadline=60), rate=200,
                         progress=lambda line: print(line, flush=True))

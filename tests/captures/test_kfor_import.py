@@ -16,7 +16,7 @@ from support.isolation import isolate
 from support.warehouse import query
 from test_warc import Warc
 
-from orchestration.cli import main
+from orchestration.drivers.cli import main
 
 NATOHQ_2019 = (Path(__file__).parent.parent / "parsing" / "fixtures" / "natohq-2019-10.html")
 

@@ -19,7 +19,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from orchestration.captures import Capture, CaptureSourceError, Revisit, Skipped, warc_captures
-from orchestration.fetch import FetchPolicy
+from orchestration.core.fetch import FetchPolicy
 
 URL = "https://www.nato.int/cps/en/natohq/topics_48818.htm"
 

@@ -21,7 +21,7 @@ from orchestration.captures import (
     wayback_time,
     waybackpack_captures,
 )
-from orchestration.fetch import FetchPolicy
+from orchestration.core.fetch import FetchPolicy
 from orchestration.parsing import parse_page
 
 NATOHQ = "www.nato.int/cps/en/natohq/topics_48818.htm"

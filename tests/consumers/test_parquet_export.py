@@ -12,7 +12,7 @@ import duckdb
 import pytest
 from support.warehouse import file_sha256, query
 
-from orchestration.export import (
+from orchestration.core.export import (
     CURRENT,
     MANIFEST,
     current_folder,
@@ -109,7 +109,7 @@ def test_a_failed_export_leaves_current_as_it_was(built_warehouse, tmp_path, ver
     def crash(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("orchestration.export._write_file", crash)  # dies writing the manifest
+    monkeypatch.setattr("orchestration.core.export._write_file", crash)  # dies writing the manifest
     with pytest.raises(OSError, match="disk full"):
         export_parquet(built_warehouse, root, version)
     assert current_folder(root) == first

@@ -7,7 +7,7 @@ import struct
 
 from support.warehouse import file_sha256
 
-from orchestration.plots import COMMANDERS_PNG, STRENGTH_PNG, TROOPS_PNG, render_plots
+from orchestration.core.plots import COMMANDERS_PNG, STRENGTH_PNG, TROOPS_PNG, render_plots
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -45,7 +45,7 @@ def test_render_plots_leaves_pyplot_alone(built_warehouse, tmp_path):
     import subprocess
     import sys
 
-    probe = ("import sys; from pathlib import Path; from orchestration.plots import render_plots; "
+    probe = ("import sys; from pathlib import Path; from orchestration.core.plots import render_plots; "
              f"render_plots(Path({str(built_warehouse)!r}), Path({str(tmp_path)!r})); "
              "print('matplotlib.pyplot' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)

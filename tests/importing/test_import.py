@@ -14,7 +14,7 @@ from support import pages
 from support.isolation import isolate
 from support.warehouse import file_sha256, query, table_checksums
 
-from orchestration.cli import main
+from orchestration.drivers.cli import main
 
 FIXTURES = Path(__file__).parent.parent / "parsing" / "fixtures"
 PATH = "www.nato.int/cps/en/natolive/topics_48818.htm"
@@ -161,7 +161,7 @@ def sums(path: Path, schema: str) -> dict:
 def test_the_offline_fallback_is_the_newest_refresh_never_an_imported_capture(tmp_path):
     """An import logs its older captures after the live version: the fallback must still be the
     live one, or an offline refresh would publish a capture of 2023 as the page of today."""
-    from orchestration.archive import Archive
+    from orchestration.core.archive import Archive
     from orchestration.refresh import archived_fallback
 
     archive = Archive(tmp_path / "raw")

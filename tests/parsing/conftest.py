@@ -6,8 +6,8 @@ import pytest
 from golden_facts import golden as load_golden
 from variants import CONTENT_TYPE, snapshot_bytes
 
+from orchestration.core.reference import load_reference
 from orchestration.parsing import ParsedPage, parse_page
-from orchestration.reference import load_reference
 
 REFERENCE = load_reference()
 

@@ -312,7 +312,7 @@ if __name__ == "__main__":
     if sys.argv[1:] != ["--write"]:
         raise SystemExit("usage: generated.py --write")
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for support
+    from orchestration.core.reference import load_reference
     from orchestration.parsing import parse_page
-    from orchestration.reference import load_reference
 
     write(lambda body, content_type: parse_page(body, content_type, load_reference()))

@@ -18,8 +18,8 @@ from variants import (
     snapshot_text,
 )
 
+from orchestration.core.reference import load_reference
 from orchestration.parsing import ParseError, parse_page
-from orchestration.reference import load_reference
 
 REFERENCE = load_reference()
 

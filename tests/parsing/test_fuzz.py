@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from variants import CONTENT_TYPE, snapshot_bytes, snapshot_text
 
+from orchestration.core.reference import load_reference
 from orchestration.parsing import ParsedPage, ParseError, parse_page
-from orchestration.reference import load_reference
 
 REFERENCE = load_reference()
 

@@ -10,8 +10,8 @@ import functools
 import pytest
 from generated import load, outcome, pages
 
+from orchestration.core.reference import load_reference
 from orchestration.parsing import parse_page
-from orchestration.reference import load_reference
 
 PARSE = functools.partial(parse_page, reference=load_reference())
 RECORDED = load()

@@ -16,8 +16,8 @@ import pytest
 from golden_facts import golden, list_date, merged_event_count, nested, period_bounds
 from variants import CONTENT_TYPE
 
+from orchestration.core.reference import load_reference
 from orchestration.parsing import ParsedPage, parse_page
-from orchestration.reference import load_reference
 
 REFERENCE = load_reference()
 

@@ -1,8 +1,8 @@
 """Page layouts that move the page's metadata out of the article element."""
 
+from orchestration.core.project import bundled_snapshot
+from orchestration.core.reference import load_reference
 from orchestration.parsing import parse_page
-from orchestration.paths import bundled_snapshot
-from orchestration.reference import load_reference
 
 REFERENCE = load_reference()
 

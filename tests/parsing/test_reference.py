@@ -1,5 +1,5 @@
 """The parser is a pure function of the bytes, the content type and the reference data passed in:
-it reads no file (the ranks come in a Reference that orchestration.reference loads from the seed)."""
+it reads no file (the ranks come in a Reference that orchestration.core.reference loads from the seed)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pathlib
 import pytest
 from variants import CONTENT_TYPE, snapshot_bytes
 
+from orchestration.core.reference import load_reference
 from orchestration.parsing import Reference, parse_page
-from orchestration.reference import load_reference
 
 
 def test_parse_page_opens_no_file(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -21,8 +21,8 @@ from variants import (
     with_present_spelt,
 )
 
+from orchestration.core.reference import load_reference
 from orchestration.parsing import ParsedPage, parse_page
-from orchestration.reference import load_reference
 
 REFERENCE = load_reference()
 

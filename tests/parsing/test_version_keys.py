@@ -8,9 +8,9 @@ import pytest
 from support import pages
 from variants import CONTENT_TYPE, VARIANTS
 
-from orchestration import paths
+from orchestration.core import project as paths
+from orchestration.core.reference import load_reference
 from orchestration.parsing import parse_page
-from orchestration.reference import load_reference
 
 REFERENCE = load_reference()
 

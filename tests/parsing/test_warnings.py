@@ -11,9 +11,9 @@ import warnings
 import pytest
 from variants import CONTENT_TYPE, snapshot_bytes
 
+from orchestration.core.reference import load_reference
 from orchestration.parsing import ParseError, document, parse_page
 from orchestration.parsing.document import parse_tree
-from orchestration.reference import load_reference
 
 ODD = {
     "a URL": b"https://www.nato.int/cps/en/natohq/topics_48818.htm",

@@ -12,7 +12,7 @@ from support import pages
 from support.http_server import PageServer
 from support.tls import TLSPageServer, self_signed
 
-from orchestration import settings
+from orchestration.core import settings
 
 from .faults import WebhookReceiver
 from .harness import copy_tree, kfor

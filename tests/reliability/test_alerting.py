@@ -8,7 +8,7 @@ import json
 
 from support import pages
 
-from orchestration import settings
+from orchestration.core import settings
 
 from .bad_pages import commanders_missing, zero_troops
 from .harness import kfor, log_records
@@ -18,7 +18,7 @@ HTML = "text/html; charset=utf-8"
 
 def test_an_undeliverable_alert_does_not_raise(monkeypatch):
     """A webhook that is down is logged, never turned into a crash of the refresh."""
-    from orchestration.outcome import send_alert
+    from orchestration.core.outcome import send_alert
 
     monkeypatch.setenv("KFOR_WEBHOOK_URL", "http://127.0.0.1:9/alerts")  # nothing listens
     settings.get.cache_clear()

@@ -23,8 +23,7 @@ from hypothesis import strategies as st
 from support import pages
 from support.warehouse import file_sha256
 
-from orchestration import archive as archive_mod
-from orchestration.archive import Archive
+from orchestration.core.archive import Archive
 
 from .harness import KFOR, kfor, leftovers, log_records
 

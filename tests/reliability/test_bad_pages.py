@@ -11,7 +11,7 @@ import hashlib
 import pytest
 from support.warehouse import file_sha256, query
 
-from orchestration.archive import looks_like_html
+from orchestration.core.archive import looks_like_html
 
 from .bad_pages import CASES
 from .harness import assert_refused, kfor, log_records

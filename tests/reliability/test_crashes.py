@@ -22,10 +22,10 @@ import pytest
 from support import pages
 from support.warehouse import query
 
-from orchestration import paths
-from orchestration.archive import Archive
+from orchestration.core import project as paths
+from orchestration.core.archive import Archive
+from orchestration.core.reference import load_reference
 from orchestration.parsing import parse_page
-from orchestration.reference import load_reference
 
 from .harness import KFOR, copy_tree, kfor, leftovers, log_records
 
@@ -94,7 +94,7 @@ def test_the_record_after_a_torn_fetch_log_line_is_kept(server, published_v1, ra
 
 def _observe_unfinished_check(record: dict) -> None:
     """What a refresh leaves in the instance once it decided the page changed (before it builds)."""
-    from orchestration import settings
+    from orchestration.core import settings
     from orchestration.instance import get_instance, observe
 
     settings.get.cache_clear()

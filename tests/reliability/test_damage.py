@@ -160,7 +160,7 @@ def page_file(tmp_path: Path, body: bytes, name: str) -> str:
 @SETTINGS
 @given(damages)
 def test_a_damaged_file_is_not_a_readable_warehouse(v1_template, tmp_path, damage_done):
-    from orchestration import publish
+    from orchestration.core import publish
 
     path = tmp_path / "kfor.duckdb"
     shutil.copyfile(v1_template / "warehouse" / "kfor.duckdb", path)
@@ -175,7 +175,7 @@ def test_a_damaged_file_is_not_a_readable_warehouse(v1_template, tmp_path, damag
 
 
 def test_a_whole_warehouse_is_readable(v1_template):
-    from orchestration.publish import read_meta, warehouse_problem
+    from orchestration.core.publish import read_meta, warehouse_problem
 
     path = v1_template / "warehouse" / "kfor.duckdb"
     assert warehouse_problem(path, thorough=True) is None
@@ -187,8 +187,8 @@ def test_a_whole_warehouse_is_readable(v1_template):
 @given(damages)
 def test_publish_files_only_readable_warehouses_under_history(v1_template, tmp_path, damage_done):
     """The replaced file is kept for rollback when it is a warehouse, moved aside when not."""
-    from orchestration.publish import publish
-    from orchestration.settings import Settings
+    from orchestration.core.publish import publish
+    from orchestration.core.settings import Settings
 
     root = fresh_dir(tmp_path)
     good = v1_template / "warehouse" / "kfor.duckdb"
@@ -209,7 +209,7 @@ def test_publish_files_only_readable_warehouses_under_history(v1_template, tmp_p
 
 @pytest.mark.slow  # in CI's slow run: keeps `make test` under ten minutes
 def test_rollback_passes_over_damaged_kept_files(v1_template, v2_template, tmp_path):
-    from orchestration.rollback import previous_version
+    from orchestration.drivers.rollback import previous_version
 
     v1, v2 = (t / "warehouse" / "kfor.duckdb" for t in (v1_template, v2_template))
     kept = [tmp_path / f"kfor-2026010{i}T000000000000Z.duckdb" for i in range(1, 4)]
@@ -250,7 +250,7 @@ def tamper(path: Path, how) -> None:
 @SETTINGS
 @given(tampering, st.sampled_from([pages.v2, pages.v3]))
 def test_a_tampered_archive_page_is_refused_by_name(tmp_path, how, version):
-    from orchestration.archive import Archive, ArchiveDamaged
+    from orchestration.core.archive import Archive, ArchiveDamaged
 
     archive = Archive(fresh_dir(tmp_path) / "raw")
     body = version()
@@ -267,7 +267,7 @@ def test_a_tampered_archive_page_is_refused_by_name(tmp_path, how, version):
 @SETTINGS
 @given(tampering)
 def test_the_offline_fallback_never_uses_a_tampered_page(tmp_path, how):
-    from orchestration.archive import Archive, ArchiveDamaged
+    from orchestration.core.archive import Archive, ArchiveDamaged
     from orchestration.refresh import archived_fallback
 
     archive = Archive(fresh_dir(tmp_path) / "raw")
@@ -285,8 +285,8 @@ def test_the_offline_fallback_never_uses_a_tampered_page(tmp_path, how):
 
 @pytest.mark.parametrize("broken", ["missing", "tampered"])
 def test_a_rebuild_stops_at_a_missing_or_tampered_page_naming_it(tmp_path, broken):
-    from orchestration.archive import Archive
     from orchestration.assets.raw import load_published
+    from orchestration.core.archive import Archive
 
     archive = Archive(tmp_path / "raw")
     body = pages.v2()

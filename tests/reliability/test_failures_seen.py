@@ -29,11 +29,11 @@ from support import pages
 from support.tls import TLSPageServer
 from support.warehouse import file_sha256, query
 
-from orchestration import paths
-from orchestration import settings as kfor_settings
-from orchestration.archive import Archive
-from orchestration.fetch import FetchError, FetchPolicy, fetch
-from orchestration.outcome import LINE_LIMIT, freshness, one_line, outcome_of
+from orchestration.core import project as paths
+from orchestration.core import settings
+from orchestration.core.archive import Archive
+from orchestration.core.fetch import FetchError, FetchPolicy, fetch
+from orchestration.core.outcome import LINE_LIMIT, freshness, one_line, outcome_of
 from orchestration.refresh import RefreshError, decide, new_record, validated_record
 
 from .harness import KFOR, assert_refused, kfor, leftovers, log_records
@@ -60,7 +60,7 @@ def offline(monkeypatch):
     default source fails to connect, as without DNS or network. No setting is added for it."""
     url = f"http://127.0.0.1:{closed_port()}/cps/en/natohq/topics_48818.htm"
     monkeypatch.setattr(paths, "LIVE_URL", url)
-    monkeypatch.setattr("orchestration.fetch.FetchPolicy.backoff", 0.01)
+    monkeypatch.setattr("orchestration.core.fetch.FetchPolicy.backoff", 0.01)
     kfor_settings.get.cache_clear()
     return url
 
@@ -73,7 +73,7 @@ def age_log(raw_dir: Path, hours: float) -> None:
 
 
 def run_cli(capsys, *args: str) -> tuple[int, str, str]:
-    from orchestration.cli import main
+    from orchestration.drivers.cli import main
 
     code = main(list(args))
     out = capsys.readouterr()

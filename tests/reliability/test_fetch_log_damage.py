@@ -20,8 +20,7 @@ from hypothesis import strategies as st
 from support import pages
 from support.warehouse import file_sha256, query
 
-from orchestration import archive as archive_mod
-from orchestration.archive import LOG_FIELDS, Archive
+from orchestration.core.archive import LOG_FIELDS, Archive
 
 from .harness import kfor, leftovers, log_records
 
@@ -104,7 +103,7 @@ def assert_damaged_at(root: Path, line_number: int) -> str:
     path = root / "fetch_log.jsonl"
     before = path.read_bytes()
     damaged = getattr(archive_mod, "FetchLogDamaged", None)
-    assert damaged is not None, "orchestration.archive has no FetchLogDamaged"
+    assert damaged is not None, "orchestration.core.archive has no FetchLogDamaged"
     for read in (lambda a: list(a.records()), Archive.published):
         with pytest.raises(damaged) as info:
             read(Archive(root))

@@ -1,4 +1,4 @@
-"""HTTP faults from a real server on 127.0.0.1, against orchestration.fetch.fetch (retries counted
+"""HTTP faults from a real server on 127.0.0.1, against orchestration.core.fetch.fetch (retries counted
 by server hits, waits recorded by an injected `sleep`) and, for a selection, against `kfor refresh
 --source URL` as a process: one line naming the cause, a non-zero exit, the published warehouse
 byte-identical, nothing half-written, the fetch log saying `failed: <cause>`."""
@@ -14,7 +14,7 @@ import pytest
 from support import pages
 from support.warehouse import file_sha256
 
-from orchestration.fetch import FetchError, FetchPolicy, fetch
+from orchestration.core.fetch import FetchError, FetchPolicy, fetch
 
 from . import faults
 from .harness import assert_refused, kfor, leftovers, log_records
@@ -271,7 +271,7 @@ def test_redirect_to_an_allowed_host_is_followed(server):
 
 def test_kfor_allowed_hosts_configures_the_default_policy(server, monkeypatch):
     """A refresh fetches with the settings' policy: KFOR_ALLOWED_HOSTS must reach it."""
-    from orchestration import settings
+    from orchestration.core import settings
 
     monkeypatch.setenv("KFOR_ALLOWED_HOSTS", "example.org, localhost")
     settings.get.cache_clear()

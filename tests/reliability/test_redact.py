@@ -1,4 +1,4 @@
-"""Secrets in the source URL (issue 10): orchestration.redact removes the user-info part always and
+"""Secrets in the source URL (issue 10): orchestration.core.redact removes the user-info part always and
 replaces the values of query parameters whose names contain token, key, secret, pass, auth, sig
 or session (any case) by REDACTED; everything else stays byte for byte. Generated URLs
 (hypothesis) and the named examples."""
@@ -19,7 +19,7 @@ SETTINGS = settings(max_examples=300, deadline=None, database=None,
 
 def redact():
     """The module under test (a failure, not a collection error, where it does not exist)."""
-    return importlib.import_module("orchestration.redact")
+    return importlib.import_module("orchestration.core.redact")
 
 
 def secret_name(name: str) -> bool:  # the rule, stated independently of the code

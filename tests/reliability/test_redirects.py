@@ -4,7 +4,7 @@ allow-list (KFOR_ALLOWED_HOSTS); an upgrade from http to https on the same host 
 any host. A refused redirect is a FetchError naming the cause and the target, and nothing is
 requested from the target.
 
-The rule is checked on generated redirects (orchestration.fetch.redirect_refusal), and for real
+The rule is checked on generated redirects (orchestration.core.fetch.redirect_refusal), and for real
 against servers on 127.0.0.1: plain HTTP on two ports, HTTPS with a throwaway certificate, and
 (when the ports are free) 80 -> 443."""
 
@@ -18,8 +18,8 @@ from support.http_server import PageServer
 from support.tls import TLSPageServer
 from support.warehouse import file_sha256
 
-from orchestration import fetch as fetch_mod
-from orchestration.fetch import FetchError, FetchPolicy, fetch
+from orchestration.core import fetch
+from orchestration.core.fetch import FetchError, FetchPolicy, fetch
 
 from . import faults
 from .harness import assert_refused, kfor, log_records

@@ -8,8 +8,8 @@ import pytest
 from support import pages
 from support.warehouse import file_sha256, query
 
+from orchestration.core.reference import load_reference
 from orchestration.parsing import parse_page
-from orchestration.reference import load_reference
 
 from .harness import assert_refused, kfor, leftovers, log_records
 

@@ -25,10 +25,10 @@ from hypothesis import strategies as st
 from support.pages import V1
 from support.warehouse import file_sha256, query
 
+from orchestration.core.reference import load_reference
 from orchestration.parsing import ParseError, parse_page
 from orchestration.parsing.document import clean
 from orchestration.parsing.prose import parse_prose
-from orchestration.reference import load_reference
 
 from .bad_pages import SAME_AS_V1, SUBTLE_CASES, TODAY, figure_with_narrow_spaces
 from .harness import assert_refused, kfor, leftovers, log_records

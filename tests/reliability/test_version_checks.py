@@ -25,9 +25,9 @@ from hypothesis import strategies as st
 from support import pages
 from support.warehouse import file_sha256, query
 
+from orchestration.core.project import DBT_PROJECT_DIR
+from orchestration.core.reference import load_reference
 from orchestration.parsing import parse_page
-from orchestration.paths import DBT_PROJECT_DIR
-from orchestration.reference import load_reference
 
 from .harness import assert_refused, kfor, log_records
 from .test_crashes import copy_env, project_copy

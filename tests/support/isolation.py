@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration import settings
+from orchestration.core import settings
 
 
 def isolate(mp: pytest.MonkeyPatch, root: Path) -> None:

@@ -22,7 +22,7 @@ import time
 import traceback
 from pathlib import Path
 
-from .settings import get as get_settings
+from orchestration.core.settings import get as get_settings
 
 EXIT_OK, EXIT_FAILED, EXIT_BUSY, EXIT_USAGE = 0, 1, 3, 2
 
@@ -97,8 +97,8 @@ def main(argv: list[str] | None = None) -> int:
 def locked(action):
     """Run a refresh-like action. A running refresh or a RefreshError ends as one line on stderr
     and an exit code (the action has already logged and alerted). Returns (result, exit code)."""
-    from .lock import RefreshBusy
-    from .refresh import RefreshError
+    from orchestration.core.lock import RefreshBusy
+    from orchestration.refresh import RefreshError
 
     try:
         return action(), EXIT_OK
@@ -111,8 +111,8 @@ def locked(action):
 
 
 def import_(args) -> int:
-    from .captures import WAYBACK_CDX, WAYBACK_REPLAY
-    from .importer import import_captures
+    from orchestration.captures import WAYBACK_CDX, WAYBACK_REPLAY
+    from orchestration.drivers.importer import import_captures
 
     settings = get_settings()
     options = {"since": args.since, "until": args.until, "cdx": args.cdx or WAYBACK_CDX,
@@ -133,7 +133,7 @@ def _say(line: str) -> None:
 
 
 def refresh(args) -> int:
-    from . import refresh as path
+    from orchestration import refresh as path
 
     started = time.monotonic()
     settings = get_settings().with_source(args.source)
@@ -155,7 +155,7 @@ def refresh(args) -> int:
 
 def outcome_line(outcome: str, cause: str | None) -> str:
     """One line: the logged outcome, and the detail when it adds something."""
-    from .outcome import one_line
+    from orchestration.core.outcome import one_line
 
     line = outcome if not cause or cause in outcome or outcome.startswith("failed") \
         else f"{outcome} ({cause})"
@@ -163,7 +163,7 @@ def outcome_line(outcome: str, cause: str | None) -> str:
 
 
 def replay(args) -> int:
-    from . import refresh as path
+    from orchestration import refresh as path
 
     started = time.monotonic()
     settings = get_settings()
@@ -176,8 +176,8 @@ def replay(args) -> int:
 
 
 def rollback(args) -> int:
-    from .publish import history
-    from .rollback import rollback as roll_back
+    from orchestration.core.publish import history
+    from orchestration.drivers.rollback import rollback as roll_back
 
     settings = get_settings()
     if args.list:
@@ -219,7 +219,7 @@ def sql(args) -> int:
 
 
 def plot(args) -> int:
-    from .plots import render_plots
+    from orchestration.core.plots import render_plots
 
     published = _published_or_exit()
     if published is None:
@@ -230,9 +230,9 @@ def plot(args) -> int:
 
 
 def status(args) -> int:
-    from .archive import Archive
-    from .outcome import freshness, last_fresh_fetch
-    from .publish import mart_counts, read_meta
+    from orchestration.core.archive import Archive
+    from orchestration.core.outcome import freshness, last_fresh_fetch
+    from orchestration.core.publish import mart_counts, read_meta
 
     settings = get_settings()
     published = settings.warehouse

@@ -9,9 +9,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import dbt_build, paths
-from .settings import BUILD_NAME
-from .settings import get as get_settings
+from orchestration import dbt_build
+from orchestration.core import project as paths
+from orchestration.core.settings import BUILD_NAME
+from orchestration.core.settings import get as get_settings
 
 OUT = paths.PROJECT_ROOT / "docs" / "site" / "index.html"
 

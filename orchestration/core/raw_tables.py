@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from dataclasses import astuple, fields
 
-from .archive import LOG_FIELDS
-from .parsing import Commander, EventMention, ParsedPage, Section, TroopFigure
-from .paths import RAW_SCHEMA
+from orchestration.core.archive import LOG_FIELDS
+from orchestration.core.project import RAW_SCHEMA
+from orchestration.parsing import Commander, EventMention, ParsedPage, Section, TroopFigure
 
 _TYPES = {int: "INTEGER", "int": "INTEGER", "int | None": "INTEGER"}
 

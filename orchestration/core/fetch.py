@@ -23,8 +23,8 @@ from urllib.parse import SplitResult, unquote, urljoin, urlsplit
 
 import httpx
 
-from .paths import USER_AGENT
-from .redact import redact_text
+from orchestration.core.project import USER_AGENT
+from orchestration.core.redact import redact_text
 
 RETRY_STATUS = {429, 500, 502, 503, 504}
 DEFAULT_PORTS = {"http": 80, "https": 443}

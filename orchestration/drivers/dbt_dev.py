@@ -10,9 +10,9 @@ from pathlib import Path
 
 import duckdb
 
-from .paths import DBT_PROJECT_DIR, RAW_SCHEMA
-from .settings import BUILD_NAME
-from .settings import get as get_settings
+from orchestration.core.project import DBT_PROJECT_DIR, RAW_SCHEMA
+from orchestration.core.settings import BUILD_NAME
+from orchestration.core.settings import get as get_settings
 
 
 def dev_path() -> Path:

@@ -12,12 +12,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from .instance import get_instance, report_rollback
-from .lock import refresh_lock
-from .outcome import conclude
-from .publish import history, publish, published_meta, read_meta, seal, warehouse_problem
-from .refresh import RefreshError, new_record, recover
-from .settings import Settings
+from orchestration.core.lock import refresh_lock
+from orchestration.core.outcome import conclude
+from orchestration.core.publish import history, publish, published_meta, read_meta, seal, warehouse_problem
+from orchestration.core.settings import Settings
+from orchestration.instance import get_instance, report_rollback
+from orchestration.refresh import RefreshError, new_record, recover
 
 
 def rollback(settings: Settings, to: str | None = None, wait: float = 0.0) -> dict:
@@ -54,7 +54,7 @@ def rollback(settings: Settings, to: str | None = None, wait: float = 0.0) -> di
         conclude(settings, record, "published", message)
         report_rollback(instance, {"rollback": message, "page_version": meta.get("content_sha256"),
                                    "fetch_id": record["fetch_id"]})
-    from .export import after_publish
+    from orchestration.core.export import after_publish
 
     after_publish(settings.warehouse, meta.get("content_sha256"))
     return {"from": before.get("content_sha256"), "to": meta.get("content_sha256"),

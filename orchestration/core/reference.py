@@ -6,8 +6,8 @@ from __future__ import annotations
 import csv
 import functools
 
-from .parsing import Reference
-from .paths import SEEDS_DIR
+from orchestration.core.project import SEEDS_DIR
+from orchestration.parsing import Reference
 
 
 @functools.cache

@@ -21,8 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import paths
-from .fetch import FetchPolicy
+from orchestration.core import project as paths
+from orchestration.core.fetch import FetchPolicy
 
 # DuckDB names a file's catalog after its stem and dbt's compiled SQL names that catalog: the
 # scratch build always carries this name, whatever the published file is called.

@@ -3,8 +3,8 @@ page in its first step, exactly as a run started from the UI does."""
 
 import dagster as dg
 
-from .jobs import refresh_job
-from .settings import get as get_settings
+from orchestration.core.settings import get as get_settings
+from orchestration.jobs import refresh_job
 
 daily_refresh = dg.ScheduleDefinition(
     name="daily_refresh", job=refresh_job, cron_schedule=get_settings().cron,

@@ -21,8 +21,8 @@ import urllib.request
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from .archive import Archive
-from .settings import Settings
+from orchestration.core.archive import Archive
+from orchestration.core.settings import Settings
 
 log = logging.getLogger("kfor")
 SUCCESS = ("published", "unchanged")
@@ -134,7 +134,7 @@ def stale_fallback(settings: Settings, archive: Archive, record: dict) -> str | 
 def outcome_of(error: BaseException | None) -> tuple[str, str]:
     """The fetch-log outcome and one line of explanation for an exception that ended a refresh:
     a failing check or an unreadable page is a rejection, anything else a failure."""
-    from .parsing import ParseError
+    from orchestration.parsing import ParseError
 
     checks = getattr(error, "checks", None)
     if checks:

@@ -30,8 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .archive import IMPORTED, Archive
-from .captures import (
+from orchestration.captures import (
     WAYBACK_CDX,
     WAYBACK_REPLAY,
     CdxDownload,
@@ -41,13 +40,14 @@ from .captures import (
     warc_captures,
     waybackpack_captures,
 )
-from .instance import get_instance
-from .lock import refresh_lock
-from .outcome import TIME_FORMAT, conclude
-from .parsing import HISTORICAL, ParseError, parse_page
-from .redact import redact_url
-from .reference import load_reference
-from .settings import Settings
+from orchestration.core.archive import IMPORTED, Archive
+from orchestration.core.lock import refresh_lock
+from orchestration.core.outcome import TIME_FORMAT, conclude
+from orchestration.core.redact import redact_url
+from orchestration.core.reference import load_reference
+from orchestration.core.settings import Settings
+from orchestration.instance import get_instance
+from orchestration.parsing import HISTORICAL, ParseError, parse_page
 
 SOURCE = IMPORTED  # the fetch log's source of an imported capture (archive.IMPORTED)
 
@@ -153,7 +153,7 @@ def build(settings: Settings, instance, groups: list[list[dict]], say, verbose: 
     """Publish the groups that pass every check; returns (accepted, [(group, outcome, cause)]).
     The first run publishes when everything passes; otherwise audit-only runs halve the groups to
     find the failing ones (each named with its check), and a last run publishes the rest."""
-    from .refresh import RefreshError, run_job
+    from orchestration.refresh import RefreshError, run_job
 
     def attempt(included: list[list[dict]], publish: bool) -> RefreshError | None:
         records = [r for g in included for r in g]
@@ -210,7 +210,7 @@ def import_captures(settings: Settings, source: str, say=print, wait: float = 0.
     found = plan(settings, items, progress=lambda line: say(f"  {line}"))
     instance = get_instance(settings)
     with refresh_lock(settings.lock_path, wait=wait):
-        from .refresh import recover
+        from orchestration.refresh import recover
 
         for note in recover(settings, instance):
             say(f"note: {note}")

@@ -14,9 +14,9 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .archive import fsync_path
-from .paths import MARTS_SCHEMA
-from .settings import Settings
+from orchestration.core.archive import fsync_path
+from orchestration.core.project import MARTS_SCHEMA
+from orchestration.core.settings import Settings
 
 
 def wal(path: Path) -> Path:

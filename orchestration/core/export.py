@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .archive import fsync_path
+from orchestration.core.archive import fsync_path
 
 SCHEMAS = ("marts", "snapshots")
 CURRENT = "current"
@@ -263,7 +263,7 @@ def after_publish(published: Path, version: str, plots: bool = True) -> list[str
         warnings.append(f"warning: the Parquet export failed: {type(e).__name__}: {e}")
     if plots:
         try:
-            from .plots import render_plots
+            from orchestration.core.plots import render_plots
 
             render_plots(published, published.parent / "img")
         except Exception as e:  # noqa: BLE001

@@ -30,8 +30,8 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
-from .paths import BUNDLED_DIR
-from .redact import redact_text, redact_url
+from orchestration.core.project import BUNDLED_DIR
+from orchestration.core.redact import redact_text, redact_url
 
 LOG_NAME = "fetch_log.jsonl"
 TORN_NAME = LOG_NAME + ".torn"  # torn last lines the next append moved aside, one a line
