@@ -17,8 +17,10 @@ $(VENV)/.installed: pyproject.toml uv.lock
 	@$(BIN)/uv sync --frozen --compile-bytecode --quiet
 	@touch $@
 
+# dagster-dbt's documented preparation: dbt parse into target/manifest.json (and the partial-parse
+# state every refresh starts from).
 dbt_project/target/manifest.json: $(VENV)/.installed $(DBT_FILES)
-	@$(BIN)/python -m orchestration.dbt_build
+	@$(BIN)/dagster-dbt project prepare-and-package --file orchestration/project.py >/dev/null
 
 run: setup  ## set up, then one refresh (live page, or the archived snapshot when offline)
 	@$(BIN)/kfor refresh

@@ -1,40 +1,31 @@
-"""Dagster resources: where the page comes from (a live client and a snapshot client), and the
-refresh run itself, which holds the lock for the whole run and concludes it once."""
+"""The run's resource: one run of the `refresh` or `rollback` job, from its start to its end.
+
+It enters the warehouse's session (core.session: the lock, waiting up to KFOR_LOCK_WAIT, and
+recovery; re-entered without recovery when `kfor refresh` runs the job in its own process), points
+dbt at the scratch build for the run's duration (KFOR_BUILD_PATH, read by profiles.yml), and
+concludes the run once when it ends: the fetch's final record in the fetch log, an alert when it
+did not publish, the scratch build removed. The steps only report to it (RunState)."""
 
 from __future__ import annotations
 
-import json
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import dagster as dg
 import pydantic
 
-from orchestration.core import project as paths
+from orchestration.core.archive import BUILDING, Archive
+from orchestration.core.files import WarehouseFiles
+from orchestration.core.outcome import alert_export_failed, conclude, one_line, outcome_of
+from orchestration.core.publish import discard_build
+from orchestration.core.session import warehouse_session
+from orchestration.core.settings import Settings
+from orchestration.core.settings import get as get_settings
 
-from .core.fetch import FetchResult, Validators, fetch
-from .core.lock import holds, refresh_lock
-from .core.outcome import conclude, outcome_of
-from .core.publish import discard_build
-from .core.settings import Settings
-from .core.settings import get as get_settings
-from .instance import OUTCOME_TAG, PID_TAG, tag_run
-
-
-class PageSource(dg.ConfigurableResource):
-    """The live client: http(s) or file:// with timeouts, deadline, retries and a size cap."""
-
-    def fetch(self, url: str, validators: Validators | None, policy) -> FetchResult:
-        return fetch(url, validators, policy)
-
-
-class SnapshotPageSource(PageSource):
-    """The fixture client: always answers with the bundled 20 Nov 2023 snapshot, no I/O."""
-
-    def fetch(self, url: str, validators: Validators | None, policy) -> FetchResult:
-        return FetchResult(url=url, source="file", status=None,
-                           body=paths.bundled_snapshot().read_bytes())
+BUILD_PATH_ENV = "KFOR_BUILD_PATH"  # profiles.yml: env_var('KFOR_BUILD_PATH', ...)
+MODES = ("refresh", "replay", "import", "rollback")
 
 
 @dataclass
@@ -42,40 +33,58 @@ class RunState:
     """What one run has done so far; the resource concludes from it when the run ends."""
 
     settings: Settings
-    record: dict | None = None  # the fetch being built
+    run_id: str | None
+    record: dict | None = None  # the fetch being built (refresh), or the rollback's record
     outcome: str | None = None
     message: str | None = None
+    concluded: bool = False
+    export_failure: str | None = None
 
-    def unchanged(self, record: dict) -> None:
-        self.record, self.outcome = None, "unchanged"  # decide() concluded it already
+    @property
+    def files(self) -> WarehouseFiles:
+        return self.settings.files
 
-    def published(self) -> None:
-        self.outcome = "published"
+    def end(self, outcome: str, message: str | None = None) -> None:
+        """Conclude the fetch now (published, or unchanged with nothing to build)."""
+        self.outcome, self.message = outcome, message
+        if self.record is not None and not self.concluded:
+            conclude(self.settings, self.record, outcome, message, run_id=self.run_id)
+            self.concluded = True
 
     def audited(self) -> None:
         self.outcome = "audited"
 
-    def failed(self, error: BaseException | None) -> None:
-        if self.outcome is None:
+    def failed(self, error: BaseException | None, step: str | None = None) -> None:
+        if step == "exports" and self.outcome == "published":
+            self.export_failure = one_line(f"{type(error).__name__}: {error}")
+        elif self.outcome is None:
             self.outcome, self.message = outcome_of(error)
+
+    def conclude(self) -> None:
+        if self.outcome != "published":
+            discard_build(self.files)
+        if self.record is not None and not self.concluded:
+            self.end(self.outcome or "failed: the run ended before it published", self.message)
+        if self.export_failure:
+            alert_export_failed(self.settings, self.export_failure, self.run_id)
 
 
 class RefreshRun(dg.ConfigurableResource):
-    """One refresh run. Holds the refresh lock from the run's start to its end (reentrant: a
-    `kfor refresh` that holds it runs the job inside it), and when the run ends writes its outcome
-    to the fetch log and alerts (orchestration.outcome.conclude), tags the run with it and removes
-    any scratch build left by a failure. The steps only report to it."""
+    """One run: `mode` says what it builds. Set by whoever launches it (kfor refresh, the page
+    sensor, kfor import / replay / rollback); a run launched from the UI has no decided fetch and
+    is refused by its first step."""
 
-    fetch_record: str = pydantic.Field(default="", description=(
-        "JSON fetch record of a check already made by `kfor refresh`. Empty: the run checks the "
-        "page itself (a scheduled or UI-started run)."))
     mode: str = pydantic.Field(default="refresh", description=(
-        "refresh: build the checked page. replay: rebuild from every published version. "
-        "import: rebuild with the captures of `kfor import` added."))
+        "refresh: build the fetch `fetch_id` (decided before the run). replay: rebuild from every "
+        "published version. import: rebuild with the captures of `kfor import` added. rollback: "
+        "publish the kept file `kept` again."))
+    fetch_id: str = pydantic.Field(default="", description=(
+        "The fetch this run concludes: its intent record is in the fetch log."))
     captures: str = pydantic.Field(default="", description=(
         "import: the JSON list of capture records to add (`kfor import` concludes them)."))
     publish: bool = pydantic.Field(default=True, description=(
         "false: build and audit only, publish nothing (an import finding its failing captures)."))
+    kept: str = pydantic.Field(default="", description="rollback: the kept file to publish.")
 
     _state: RunState | None = pydantic.PrivateAttr(default=None)
 
@@ -85,35 +94,66 @@ class RefreshRun(dg.ConfigurableResource):
         return self._state
 
     @contextmanager
-    def yield_for_execution(self, context: dg.InitResourceContext):
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[RefreshRun]:
+        if self.mode not in MODES:
+            raise dg.Failure(f"unknown mode {self.mode!r}: one of {', '.join(MODES)}")
         settings = get_settings()
-        run_id = context.run.run_id if context.run else None
-        instance = context.instance
-        if run_id and instance:
-            tag_run(instance, run_id, {PID_TAG: str(os.getpid())})
-        wait = 0.0 if holds(settings.lock_path) else settings.lock_wait
-        with refresh_lock(settings.lock_path, wait=wait):
-            if not self.fetch_record and self.mode == "refresh" and instance:
-                from .refresh import failures_concluded, new_record, recover
+        state = RunState(settings, context.run.run_id if context.run else None)
+        say = context.log.warning if context.log else print
+        try:
+            with warehouse_session(settings, wait=settings.lock_wait,
+                                   exclude=self.fetch_id or None, say=say):
+                if self.fetch_id:
+                    state.record = logged_record(settings, self.fetch_id)
+                self._state = state
+                with dbt_environment(settings.files):
+                    try:
+                        yield self
+                    finally:
+                        state.conclude()
+        except Exception as e:
+            if self._state is None and self.fetch_id:  # the session could not start
+                conclude_unstarted(settings, self.fetch_id, e, state.run_id)
+            raise
 
-                # a run started by the schedule or the UI: a recovery that fails is its failure
-                with failures_concluded(settings, new_record(settings.source_url)):
-                    for note in recover(settings, instance, exclude_run=run_id):
-                        context.log.warning(note)
-            self._state = RunState(settings, json.loads(self.fetch_record)
-                                   if self.fetch_record else None)
-            try:
-                yield self
-            finally:
-                self._conclude(instance, run_id)
 
-    def _conclude(self, instance, run_id) -> None:
-        state = self.state
-        if state.outcome != "published":
-            discard_build(state.settings)
-        if state.outcome is None and state.record is not None:
-            state.outcome = "failed: the run ended before it published"
-        if state.outcome and instance and run_id:
-            tag_run(instance, run_id, {OUTCOME_TAG: state.outcome})
-        if state.record is not None:
-            conclude(state.settings, state.record, state.outcome, state.message, run_id=run_id)
+def logged_record(settings: Settings, fetch_id: str) -> dict:
+    """The fetch's record as the log holds it (its intent, or its final record when recovery or
+    another run already ended it)."""
+    for record in Archive(settings.raw_dir).fetches():
+        if record["fetch_id"] == fetch_id:
+            return record
+    raise dg.Failure(f"the fetch {fetch_id} is not in the fetch log {Archive(settings.raw_dir).log_path}")
+
+
+def conclude_unstarted(settings: Settings, fetch_id: str, error: BaseException,
+                       run_id: str | None) -> None:
+    """A run that could not enter its session (the lock still held after KFOR_LOCK_WAIT): its
+    fetch ends failed, naming why, rather than staying an intent."""
+    try:
+        record = logged_record(settings, fetch_id)
+    except Exception:  # noqa: BLE001 - an unreadable log is the error already being raised
+        return
+    if record.get("outcome") == BUILDING:
+        outcome, cause = outcome_of(error)
+        conclude(settings, record, outcome, cause, run_id=run_id)
+
+
+@contextmanager
+def dbt_environment(files: WarehouseFiles) -> Iterator[None]:
+    """dbt (a child process dagster-dbt starts with this process's environment) builds the
+    scratch file named by KFOR_BUILD_PATH, for the run's duration."""
+    before = os.environ.get(BUILD_PATH_ENV)
+    os.environ[BUILD_PATH_ENV] = str(files.build)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(BUILD_PATH_ENV, None)
+        else:
+            os.environ[BUILD_PATH_ENV] = before
+
+
+def run_config(**config) -> dict:
+    """The run config that sets the run's resource (mode, fetch_id, captures, publish, kept)."""
+    return {"resources": {"refresh_run": {"config": config}}}

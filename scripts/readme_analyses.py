@@ -11,9 +11,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from orchestration import dbt_build, paths
-from orchestration.settings import BUILD_NAME
-from orchestration.settings import get as get_settings
+from orchestration import dbt_build
+from orchestration.core import layout as paths
+from orchestration.core.settings import BUILD_NAME
+from orchestration.core.settings import get as get_settings
 
 QUESTIONS = [
     ("commanders_per_nation", "Which nations commanded KFOR, and for how long?"),

@@ -14,7 +14,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from support.isolation import isolate  # noqa: E402
 
-from orchestration.core import project as paths
+from orchestration.core import layout as paths
 from orchestration.core import settings  # noqa: E402
 
 SNAPSHOT = paths.bundled_snapshot()
@@ -31,10 +31,15 @@ def isolated(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="session", autouse=True)
 def dbt_manifest():
-    """The dbt project parsed once (what `make setup` does)."""
-    from orchestration import dbt_build
+    """The dbt project prepared (what `make setup` does with dagster-dbt's own command)."""
+    manifest = paths.DBT_PROJECT_DIR / "target" / "manifest.json"
+    if not manifest.exists():
+        import subprocess
 
-    return dbt_build.ensure_manifest()
+        subprocess.run([str(Path(sys.executable).with_name("dagster-dbt")), "project",
+                        "prepare-and-package", "--file", str(ROOT / "orchestration" / "project.py")],
+                       check=True, capture_output=True)
+    return manifest
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from support.warehouse import query, rows
 
 from orchestration import dbt_build
-from orchestration.core import project as paths
+from orchestration.core import layout as paths
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = yaml.safe_load((ROOT / "tests" / "golden" / "nato-kosovo-2023-11-20.yml")
@@ -322,7 +322,7 @@ def test_code_version_of_a_copy_without_git_is_the_package_version(tmp_path):
     shutil.copytree(ROOT / "orchestration", copy / "orchestration",
                     ignore=shutil.ignore_patterns("__pycache__"))
     env = {**os.environ, "PYTHONPATH": str(copy)}
-    out = subprocess.run([sys.executable, "-c", "from orchestration import dbt_build; from orchestration.core import project as paths; "
+    out = subprocess.run([sys.executable, "-c", "from orchestration import dbt_build; from orchestration.core import layout as paths; "
                           "print(paths.PROJECT_ROOT); print(dbt_build.code_version())"],
                          capture_output=True, text=True, check=True, env=env, cwd=tmp_path)
     root, version = out.stdout.split()

@@ -20,7 +20,7 @@ from support.warehouse import query
 from orchestration import dbt_build
 from orchestration.core import raw_tables
 from orchestration.core.archive import sha256
-from orchestration.core.project import DBT_PROJECT_DIR
+from orchestration.core.layout import DBT_PROJECT_DIR
 from orchestration.core.reference import load_reference
 from orchestration.drivers.cli import main
 from orchestration.parsing import parse_page

@@ -3,15 +3,14 @@ persistent instance (DAGSTER_HOME of the test), as the schedule and the UI start
 
 from __future__ import annotations
 
-import json
-
 import dagster as dg
 import pytest
+from orchestration.instance import get_instance
+from support.fetch_log import fetches
 from support.warehouse import query
 
 from orchestration import dbt_build
 from orchestration.core import settings
-from orchestration.instance import get_instance
 from orchestration.resources import PageSource, RefreshRun, SnapshotPageSource
 
 
@@ -63,7 +62,7 @@ def test_a_run_started_without_a_check_decides_builds_and_publishes(warehouse_pa
     assert metadata["marts/fct_command_tenure"]["page_version"].value == \
         query(warehouse_path, "SELECT content_sha256 FROM marts.meta")[0][0]
     assert "preview" in metadata["raw/commander"]
-    log = [json.loads(line) for line in (raw_dir / "fetch_log.jsonl").read_text().splitlines()]
+    log = fetches(raw_dir)
     assert [r["outcome"] for r in log] == ["published"]
     run = instance.get_run_by_id(result.run_id)
     assert run.tags["kfor/outcome"] == "published"
@@ -78,7 +77,7 @@ def test_a_run_started_without_a_check_decides_builds_and_publishes(warehouse_pa
     assert again.get_asset_materialization_events() == []
     assert instance.get_run_by_id(again.run_id).tags["kfor/outcome"] == "unchanged"
     assert warehouse_path.read_bytes() == before
-    log = [json.loads(line) for line in (raw_dir / "fetch_log.jsonl").read_text().splitlines()]
+    log = fetches(raw_dir)
     assert [r["outcome"] for r in log] == ["published", "unchanged"]
 
 
@@ -104,5 +103,5 @@ def test_page_source_resources_share_one_interface(snapshot_bytes):
     live, fixture = PageSource(), SnapshotPageSource()
     policy = settings.get().fetch_policy()
     assert fixture.fetch("file:///nowhere.html", None, policy).body == snapshot_bytes
-    assert live.fetch(f"file://{__import__('orchestration.core.project').core.project.bundled_snapshot()}", None,
+    assert live.fetch(f"file://{__import__('orchestration.core.layout').core.layout.bundled_snapshot()}", None,
                       policy).body == snapshot_bytes

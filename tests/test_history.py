@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from support import pages
+from support.fetch_log import fetches
 from support.http_server import PageServer
 from support.isolation import isolate
 from support.warehouse import query, table_checksums
@@ -41,7 +42,7 @@ def history(tmp_path_factory):
 
 def test_each_refresh_succeeds(history):
     assert [s["rc"] for s in history["steps"]] == [0, 0, 0, 0]
-    log = [json.loads(line) for line in (history["raw"] / "fetch_log.jsonl").read_text().splitlines()]
+    log = fetches(history["raw"])
     assert [r["outcome"] for r in log] == ["published", "published", "unchanged", "published"]
 
 
@@ -119,7 +120,7 @@ def test_rollback_republishes_the_previous_version_and_logs_it(history, monkeypa
     assert main(["rollback"]) == 0
     assert query(history["warehouse"], "SELECT page_last_updated::date FROM marts.meta") \
         == [(date(2024, 10, 18),)]
-    log = [json.loads(line) for line in (history["raw"] / "fetch_log.jsonl").read_text().splitlines()]
+    log = fetches(history["raw"])
     assert (log[-1]["source"], log[-1]["outcome"]) == ("rollback", "published")
     assert main(["rollback"]) == 0  # a second rollback undoes the first
     assert query(history["warehouse"], "SELECT content_sha256 FROM marts.meta") == [(v3,)]

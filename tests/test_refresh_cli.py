@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.fetch_log import fetches
 from support.warehouse import file_sha256, query
 
 BIN = Path(sys.executable).parent
@@ -39,7 +40,7 @@ def test_refresh_publishes_then_finds_the_page_unchanged(page_server, snapshot_b
     assert file_sha256(warehouse_path) == before
     assert query(warehouse_path, "SELECT fetch_count FROM marts.fct_page_version") == [(1,)]
 
-    log = [json.loads(line) for line in (raw_dir / "fetch_log.jsonl").read_text().splitlines()]
+    log = fetches(raw_dir)
     assert [r["outcome"] for r in log] == ["published", "unchanged"]
     assert [r["status"] for r in log] == [200, 304]
     assert (raw_dir / "pages" / f"{log[0]['body_sha256']}.html").read_bytes() == snapshot_bytes
@@ -77,7 +78,7 @@ def test_an_unchanged_refresh_records_itself_without_loading_dbt(page_server, sn
 
 def test_offline_default_source_falls_back_to_the_bundled_snapshot(monkeypatch, warehouse_path,
                                                                    raw_dir, capsys):
-    from orchestration.core import project as paths
+    from orchestration.core import layout as paths
     from orchestration.drivers.cli import main
 
     # the "live" URL on a closed local port: a connection error, as offline
@@ -87,7 +88,7 @@ def test_offline_default_source_falls_back_to_the_bundled_snapshot(monkeypatch, 
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("warning: cannot connect to 127.0.0.1")
     assert "bundled snapshot" in err[0]
-    log = [json.loads(line) for line in (raw_dir / "fetch_log.jsonl").read_text().splitlines()]
+    log = fetches(raw_dir)
     assert log[-1]["source"] == "archive" and log[-1]["outcome"] == "published"
     assert query(warehouse_path, "SELECT source FROM marts.meta") == [("archive",)]
 
@@ -98,7 +99,7 @@ def test_an_explicit_source_that_fails_fails(page_server, warehouse_path, raw_di
     assert out.returncode == 1
     assert out.stderr.strip() == f"failed: HTTP 404 from {url}"
     assert not warehouse_path.exists()
-    log = [json.loads(line) for line in (raw_dir / "fetch_log.jsonl").read_text().splitlines()]
+    log = fetches(raw_dir)
     assert log[-1]["outcome"] == f"failed: HTTP 404 from {url}"
 
 

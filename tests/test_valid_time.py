@@ -5,12 +5,12 @@ builds the history; the same captures logged in another order give the same hist
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from support import pages
+from support.fetch_log import fetches
 from support.isolation import isolate
 from support.warehouse import query, table_checksums
 
@@ -148,5 +148,5 @@ def test_a_revert_opens_a_new_span(tmp_path, monkeypatch):
         (3, datetime(2026, 12, 3).date())]
     assert query(warehouse, "SELECT page_last_updated::date FROM marts.meta") \
         == [(datetime(2023, 11, 20).date(),)]
-    log = [json.loads(x) for x in (tmp_path / "raw" / "fetch_log.jsonl").read_text().splitlines()]
+    log = fetches(tmp_path / "raw")
     assert len(log) == 3

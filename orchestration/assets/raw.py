@@ -1,8 +1,12 @@
-"""The raw assets, the refresh's first step: the changed page parsed into raw.* tables of a fresh
-scratch copy of the warehouse (one batch per version), plus the fetch log with this fetch as the
-newest publication. A run started without a checked page (the schedule, the UI) checks it here,
-through the same `decide()` as `kfor refresh`; an unchanged page ends the run without a build. In
-replay mode the scratch file starts empty and takes every published version in the archive."""
+"""The raw assets, the run's first step: the decided page parsed into raw.* tables of a fresh
+scratch copy of the warehouse (one batch per version), the fetch log (folded: one row per fetch,
+this one as the newest publication) and raw.build_info. In replay and import mode the scratch file
+starts empty and takes every published version in the archive (and an import's captures).
+
+A run never decides: it builds the fetch `kfor refresh` or the page sensor decided before it. It
+re-checks, under the lock, that the published version is still the one that fetch was compared
+with (else it ends unchanged, with no build). A run with no decided fetch (Materialize in the UI)
+is refused."""
 
 import html
 import json
@@ -12,56 +16,84 @@ import sys
 import dagster as dg
 import duckdb
 
+from orchestration.assets.page import PAGE, page_observation
 from orchestration.core import raw_tables
+from orchestration.core.archive import BUILDING, IMPORTED, Archive, fold
+from orchestration.core.layout import RAW_SCHEMA, code_version
+from orchestration.core.publish import published_meta, start_build, warehouse_problem
+from orchestration.core.reference import load_reference
+from orchestration.parsing import HISTORICAL, LIVE, parse_page
+from orchestration.resources import RefreshRun, RunState
 
-from ..core.archive import IMPORTED, Archive
-from ..core.project import RAW_SCHEMA
-from ..core.publish import start_build, warehouse_problem
-from ..core.reference import load_reference
-from ..parsing import parse_page
-from ..refresh import RefreshError, decide
-from ..resources import PageSource, RefreshRun
-from .page import PAGE, RAW_KEYS
-from .scope import require_whole_refresh
+RAW_KEYS = {table: dg.AssetKey([RAW_SCHEMA, table]) for table in raw_tables.TABLES}
+REFUSED = ("refused: a refresh builds a page checked before the run. Check and build it with "
+           "`kfor refresh`, or run the page_sensor's tick in the UI (Automation -> page_sensor); "
+           "Materialize cannot start one")
 
 
-@dg.multi_asset(
-    specs=[dg.AssetSpec(key, group_name="raw", deps=[PAGE], skippable=True,
-                        description=f"raw.{table}: the page as parsed, one batch per version")
-           for table, key in RAW_KEYS.items()],
-    can_subset=False,
-)
-def raw(context: dg.AssetExecutionContext, refresh_run: RefreshRun, page_source: PageSource):
-    require_whole_refresh(context)
-    state = refresh_run.state
-    settings, archive = state.settings, Archive(state.settings.raw_dir)
-    if refresh_run.mode in ("replay", "import"):
-        captures = json.loads(refresh_run.captures) if refresh_run.captures else []
-        counts = load_replay(settings, archive, lambda line: progress(context, line), captures)
-        version = None
-    else:
-        if state.record is None:  # started by the schedule or the UI: check the page here
-            try:
-                check = decide(settings, context.instance, fetcher=page_source.fetch,
-                               log_event=context.log_event)
-            except RefreshError as e:  # concluded by decide(); the run fails naming it
-                state.outcome = e.outcome
-                raise dg.Failure(e.outcome, metadata={"cause": e.cause}) from None
-            for warning in check.warnings:
-                context.log.warning(warning)
-            if not check.changed:
-                state.unchanged(check.record)
-                context.log.info("page unchanged: nothing to build")
+def require_whole_refresh(context: dg.AssetExecutionContext, whole: set[dg.AssetKey]) -> None:
+    """A refresh publishes a whole warehouse: a run that selects only some of its assets (a
+    partial Materialize in the UI) is refused before it writes anything."""
+    selection = context.run.asset_selection  # empty or None: the whole job
+    if selection and not whole <= set(selection):
+        raise dg.Failure(
+            f"refused: a refresh builds and publishes the whole warehouse, and this run selects "
+            f"only part of it ({len(whole - set(selection))} assets left out). Use "
+            "`kfor refresh`, or the page_sensor's tick in the UI")
+
+
+def build_raw_assets(whole: set[dg.AssetKey]):
+    @dg.multi_asset(
+        name="raw",
+        specs=[dg.AssetSpec(key, group_name="raw", deps=[PAGE], skippable=True,
+                            description=f"raw.{table}: the page as parsed")
+               for table, key in RAW_KEYS.items()],
+        can_subset=False,
+    )
+    def raw(context: dg.AssetExecutionContext, refresh_run: RefreshRun):
+        require_whole_refresh(context, whole)
+        state = refresh_run.state
+        if refresh_run.mode in ("replay", "import"):
+            captures = json.loads(refresh_run.captures) if refresh_run.captures else []
+            counts = load_replay(state, lambda line: progress(context, line), captures)
+            version = None
+        elif refresh_run.mode == "refresh":
+            if state.record is None:
+                raise dg.Failure(REFUSED)
+            context.log_event(page_observation(state.record))
+            if not still_to_build(context, state):
                 return
-            state.record = check.record
-        counts, version = load_changed(settings, archive, state.record, context.log)
-    for table, key in RAW_KEYS.items():
-        metadata = {"rows_added": counts["added"].get(table, 0), "row_count": counts["total"][table]}
-        if version:
-            metadata["page_version"] = version.content_sha256
-        if table == "commander" and version:
-            metadata["preview"] = dg.MetadataValue.md(commander_preview(version))
-        yield dg.MaterializeResult(asset_key=key, metadata=metadata)
+            counts, version = load_changed(state, context.log)
+        else:
+            raise dg.Failure(f"the raw step does not run in mode {refresh_run.mode}")
+        for table, key in RAW_KEYS.items():
+            metadata = {"rows_added": counts["added"].get(table, 0),
+                        "row_count": counts["total"][table]}
+            if version:
+                metadata["page_version"] = version.content_sha256
+            if table == "commander" and version:
+                metadata["preview"] = dg.MetadataValue.md(commander_preview(version))
+            yield dg.MaterializeResult(asset_key=key, metadata=metadata)
+
+    return raw
+
+
+def still_to_build(context, state: RunState) -> bool:
+    """The decided fetch is still pending and the published version is still the one it was
+    compared with; otherwise the run ends without a build (its record says why)."""
+    record = state.record
+    if record.get("outcome") != BUILDING:  # recovery or another run ended it already
+        state.concluded = True
+        state.outcome = record.get("outcome")
+        context.log.info(f"the fetch {record['fetch_id']} already ended: {record.get('outcome')}")
+        return False
+    now = (published_meta(state.files.published) or {}).get("content_sha256")
+    if now != record.get("compared_with"):
+        state.end("unchanged", f"the published version changed since the page was checked "
+                               f"(now {str(now)[:12]}): nothing to build")
+        context.log.info(state.message)
+        return False
+    return True
 
 
 def progress(context, line: str) -> None:
@@ -70,31 +102,34 @@ def progress(context, line: str) -> None:
     print(f"  {line}", file=sys.stderr, flush=True)
 
 
-def load_changed(settings, archive: Archive, record: dict, log=None):
+def load_changed(state: RunState, log=None):
     """The scratch copy of the published file with this version's batch and the fetch log. With
     no published file, or one that cannot be read, while the log records publications, the
     scratch file starts empty and takes every published version in the archive first (as a
     replay does): the archive and the log are the source of truth, so no history is lost. That
     repair is one warning line (stderr, and `log`, the run's log); its progress goes to `log`."""
+    settings, record = state.settings, state.record
+    archive = Archive(settings.raw_dir)
     parsed = parse_page(archive.load(record["body_sha256"]), record.get("content_type"),
                         load_reference())
-    records = list(archive.records())
+    records = archive.fetches()
     earlier = [r for r in records if r.get("outcome") == "published"]
-    problem = unusable_published_file(settings.warehouse) if earlier else None
+    problem = unusable_published_file(state.files.published) if earlier else None
     if problem:
         warning = (f"warning: {problem}; rebuilding it from the {len(earlier)} publications in "
                    "the archive")
         print(warning, file=sys.stderr, flush=True)
         if log:
             log.warning(warning)
-    build = start_build(settings, empty=bool(problem))
+    build = start_build(state.files, empty=bool(problem))
     con = duckdb.connect(str(build))
     try:
         rekeyed = load_published(con, archive, earlier, log.info if log else _quiet) \
             if problem else {}
         added = raw_tables.load_page(con, parsed, record["body_sha256"])
         added["fetch_log"] = raw_tables.load_fetch_log(
-            con, rekey([*records, {**record, "outcome": "published"}], rekeyed))
+            con, rekey(fold([*records, {**record, "outcome": "published"}]), rekeyed))
+        added["build_info"] = raw_tables.load_build_info(con, code_version())
         return {"added": added, "total": totals(con)}, parsed
     finally:
         con.close()
@@ -114,21 +149,23 @@ def _quiet(line: str) -> None:
     pass
 
 
-def load_replay(settings, archive: Archive, progress, captures: list[dict] | None = None) -> dict:
+def load_replay(state: RunState, progress, captures: list[dict] | None = None) -> dict:
     """An empty scratch file with every published version's batch and the whole fetch log, plus
     an import's capture records (as the log will hold them once they publish). An imported
     capture is read with the historical requirements (rule L1), as it was imported."""
-    records = [*archive.records(), *(captures or [])]
+    archive = Archive(state.settings.raw_dir)
+    records = fold([*archive.records(), *(captures or [])])
     published = [r for r in records if r.get("outcome") == "published"]
     if not published:
         raise dg.Failure(f"nothing to replay: the fetch log in {archive.root} records no "
                          "published version")
-    build = start_build(settings, empty=True)
+    build = start_build(state.files, empty=True)
     con = duckdb.connect(str(build))
     try:
         rekeyed = load_published(con, archive, published, progress)
         n = raw_tables.load_fetch_log(con, rekey(records, rekeyed))
-        return {"added": {"fetch_log": n}, "total": totals(con)}
+        raw_tables.load_build_info(con, code_version())
+        return {"added": {"fetch_log": n, "build_info": 1}, "total": totals(con)}
     finally:
         con.close()
 
@@ -156,8 +193,6 @@ def rekey(records: list[dict], rekeyed: dict[str, str]) -> list[dict]:
 
 def requirements_of(record: dict):
     """An imported capture is read as it was imported: with the historical requirements (L1)."""
-    from ..parsing import HISTORICAL, LIVE
-
     return HISTORICAL if record.get("source") == IMPORTED else LIVE
 
 

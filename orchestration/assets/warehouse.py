@@ -1,56 +1,71 @@
-"""The publish asset: once dbt built every model into the scratch file and every blocking check
-passed, seal the scratch file (CHECKPOINT, no .wal, fsync) and replace the published warehouse by
-one atomic rename; then derive the Parquet copy (plots are rendered on request, `kfor plot`).
-The run's resource concludes it."""
+"""The publish asset and the exports asset.
+
+warehouse  once dbt built every model into the scratch file and every blocking check passed:
+           seal it (CHECKPOINT, no .wal, fsync) and replace the published file by one atomic
+           rename (the replaced file kept in the warehouse's history). In a rollback run it
+           publishes a kept version by the same rename. The fetch's final record is written at
+           once (`published`).
+exports    after the publish: every mart and snapshot as Parquet, and the plots, in the
+           warehouse's exports folder; the images are shown in the run's metadata. A failure
+           fails this step and alerts once; it never unpublishes."""
+
+import base64
+from pathlib import Path
 
 import dagster as dg
-import duckdb
 
-from .. import dbt_build
-from ..core.export import after_publish
-from ..core.project import MARTS_SCHEMA
-from ..core.publish import publish, seal
-from ..instance import WAREHOUSE as WAREHOUSE_KEY
-from ..resources import RefreshRun
-from .scope import require_whole_refresh
+from orchestration.assets.raw import require_whole_refresh
+from orchestration.core.export import export_all
+from orchestration.core.publish import mart_counts, publish, publish_kept, read_meta, seal
+from orchestration.resources import RefreshRun
 
-
-def published_models() -> list[dg.AssetKey]:
-    """Every mart and snapshot model: publish waits for all of them."""
-    return [dg.AssetKey([n["schema"], n["name"]]) for n in dbt_build.manifest_json()["nodes"].values()
-            if n["resource_type"] == "model" and n["schema"] in ("marts", "snapshots")]
+WAREHOUSE = dg.AssetKey("warehouse")
+EXPORTS = dg.AssetKey("exports")
 
 
-@dg.asset(key=WAREHOUSE_KEY, group_name="publish", deps=published_models(), output_required=False,
-          description="The published DuckDB file (KFOR_WAREHOUSE): replaced by one atomic rename "
-                      "of the checked scratch build; readers keep the old file until they reconnect.")
-def warehouse(context: dg.AssetExecutionContext, refresh_run: RefreshRun):
-    require_whole_refresh(context)
-    settings = refresh_run.state.settings
-    if not refresh_run.publish:  # an import's audit-only run: every check passed, nothing moves
-        refresh_run.state.audited()
-        context.log.info("audit only: every check passed; nothing published")
-        return
-    build = settings.build_path
-    con = duckdb.connect(str(build), read_only=True)
-    try:
-        tables = [t for (t,) in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE schema_name = ? ORDER BY 1",
-            [MARTS_SCHEMA]).fetchall()]
-        counts = {f"{MARTS_SCHEMA}.{t}": con.execute(
-            f'SELECT count(*) FROM {MARTS_SCHEMA}."{t}"').fetchone()[0] for t in tables}
-        version = con.execute(f"SELECT content_sha256 FROM {MARTS_SCHEMA}.meta").fetchone()[0]
-    finally:
-        con.close()
-    seal(build)
-    kept = publish(settings, build)
-    refresh_run.state.published()
-    warnings = after_publish(settings.warehouse, version, plots=False)
-    for warning in warnings:
-        context.log.warning(warning)
-    yield dg.MaterializeResult(metadata={
-        "path": str(settings.warehouse), "page_version": version,
-        "previous_kept_as": str(kept) if kept else None,
-        "parquet": str(settings.warehouse.parent / "parquet" / "current"),
-        "warnings": "; ".join(warnings) or None,
-        **{f"rows {name}": dg.MetadataValue.int(n) for name, n in counts.items()}})
+def build_publish_assets(published_models: list[dg.AssetKey], whole: set[dg.AssetKey]):
+    @dg.asset(key=WAREHOUSE, group_name="publish", deps=published_models, output_required=False,
+              description="The published DuckDB file (KFOR_WAREHOUSE): replaced by one atomic "
+                          "rename of the checked scratch build; readers keep the old file until "
+                          "they reconnect.")
+    def warehouse(context: dg.AssetExecutionContext, refresh_run: RefreshRun):
+        state = refresh_run.state
+        files = state.files
+        if refresh_run.mode == "rollback":
+            kept = publish_kept(files, Path(refresh_run.kept), state.settings.keep)
+        else:
+            require_whole_refresh(context, whole)
+            if not refresh_run.publish:  # an import's audit-only run: checks passed, nothing moves
+                state.audited()
+                context.log.info("audit only: every check passed; nothing published")
+                return
+            counts = mart_counts(files.build)
+            seal(files.build)
+            kept = publish(files, files.build, state.settings.keep)
+        state.end("published")
+        meta = read_meta(files.published) or {}
+        yield dg.MaterializeResult(metadata={
+            "path": str(files.published), "page_version": meta.get("content_sha256"),
+            "previous_kept_as": str(kept) if kept else None,
+            **({f"rows marts.{name}": dg.MetadataValue.int(n) for name, n in counts.items()}
+               if refresh_run.mode != "rollback" else {})})
+
+    @dg.asset(key=EXPORTS, group_name="publish", deps=[WAREHOUSE],
+              description="The published warehouse's exports: every mart and snapshot as Parquet "
+                          "(<warehouse>.exports/parquet/current/) and the plots (img/).")
+    def exports(context: dg.AssetExecutionContext, refresh_run: RefreshRun):
+        files = refresh_run.state.files
+        version = (read_meta(files.published) or {}).get("content_sha256")
+        plots = export_all(files, version)
+        return dg.MaterializeResult(metadata={
+            "parquet": dg.MetadataValue.path(str(files.parquet / "current")),
+            "page_version": version,
+            **{p.stem: dg.MetadataValue.md(image_markdown(p)) for p in plots}})
+
+    return [warehouse, exports]
+
+
+def image_markdown(path: Path) -> str:
+    """A PNG inline in markdown, the way the Dagster UI shows an image in metadata."""
+    data = base64.b64encode(path.read_bytes()).decode()
+    return f"![{path.stem}](data:image/png;base64,{data})"

@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
-from orchestration.core.project import BUNDLED_DIR
+from orchestration.core.layout import BUNDLED_DIR
 from orchestration.core.redact import redact_text, redact_url
 
 LOG_NAME = "fetch_log.jsonl"
@@ -47,10 +47,16 @@ LOG_FIELDS = ("fetch_id", "fetched_at", "url", "source", "status", "etag", "last
               "outcome", "message",
               # an imported capture: when the archive captured the page (valid time, rule V1);
               # fetched_at stays when the warehouse learned it. Last, so older raw tables extend.
-              "captured_at")
+              "captured_at",
+              # an intent record (outcome BUILDING) and its final record: the version the changed
+              # page was compared with, so a run can re-check it and recovery can judge it
+              "compared_with")
 
 
 IMPORTED = "import"  # the fetch log's source of a capture `kfor import` brought in
+# The outcome of an intent record: a changed page whose build was launched. Its final record (same
+# fetch_id, one of published | unchanged | rejected: ... | failed: ...) follows when the run ends.
+BUILDING = "building"
 
 
 def sha256(data: bytes) -> str:
@@ -258,11 +264,7 @@ class Archive:
         redacted. Appends are serialised by a lock on the log; a torn last line (a crash
         mid-append) is first moved to fetch_log.jsonl.torn, so every line stays one record. A
         failed write (disk full) is cut back off and raised with the log's path."""
-        unknown = set(record) - set(LOG_FIELDS)
-        if unknown:
-            raise ValueError(f"unknown fetch log fields: {sorted(unknown)}")
-        line = json.dumps({k: record.get(k) for k in LOG_FIELDS} | redacted(record),
-                          ensure_ascii=False).translate(_LINE_BREAKS).encode("utf-8") + b"\n"
+        line = log_line(record)
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.log_path, os.O_RDWR | os.O_CREAT | os.O_APPEND, FILE_MODE)
@@ -347,9 +349,37 @@ class Archive:
                 raise FetchLogDamaged(self.log_path, number, reason)
             yield record
 
+    def fetches(self) -> list[dict]:
+        """One record per fetch, as it ended: each intent record replaced by its final record
+        (kept at the intent's place, so fetches stay in the order they were made). A fetch still
+        building (no final record yet) keeps its intent record."""
+        return fold(self.records())
+
     def published(self) -> list[dict]:
         """Records of fetches that published a new version, in log order."""
-        return [r for r in self.records() if r.get("outcome") == "published"]
+        return [r for r in self.fetches() if r.get("outcome") == "published"]
+
+
+def log_line(record: dict) -> bytes:
+    """One record as the log writes it: every field in order, redacted, one line."""
+    unknown = set(record) - set(LOG_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown fetch log fields: {sorted(unknown)}")
+    return json.dumps({k: record.get(k) for k in LOG_FIELDS} | redacted(record),
+                      ensure_ascii=False).translate(_LINE_BREAKS).encode("utf-8") + b"\n"
+
+
+def fold(records) -> list[dict]:
+    """The log's records with every fetch once, as it ended (Archive.fetches)."""
+    order: dict[str, dict] = {}
+    for record in records:
+        order[record["fetch_id"]] = record  # insertion order is the first line's place
+    return list(order.values())
+
+
+def pending(records) -> list[dict]:
+    """Intent records with no final record: fetches whose build was launched and never ended."""
+    return [r for r in fold(records) if r.get("outcome") == BUILDING]
 
 
 def redacted(record: dict) -> dict:

@@ -1,7 +1,7 @@
 """The Parquet export: every table of the published warehouse's `marts` (and `snapshots`, when it
 has one) as one Parquet file each, for tools that cannot share a DuckDB file.
 
-Layout under the export root (warehouse/parquet/ by default):
+Layout under the export root (the warehouse's `<name>.exports/parquet/`):
 
     20231120T172400123456Z-4d7556e21a20/    one folder per export: <UTC time>-<version key[:12]>
         dim_commander.parquet ...           one file per table
@@ -231,41 +231,33 @@ def _point_current(root: Path, name: str) -> None:
     fsync_path(root)
 
 
-def settle(published: Path, version: str | None) -> bool:
-    """After a killed refresh (called by recovery, under the refresh lock): the Parquet copy
-    names the published version, and a half-written export is gone. Returns whether it
-    re-exported."""
-    root = published.parent / "parquet"
+def exported_version(root: Path) -> str | None:
+    """The version key the current Parquet export names, or None."""
+    current = current_folder(root) if Path(root).is_dir() else None
+    try:
+        return json.loads((current / MANIFEST).read_text())["version"] if current else None
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def settle(files, version: str | None) -> bool:
+    """Recovery (under the refresh lock): a half-written export is removed, and the exports are
+    made again when they do not name the published version (a run killed after its rename, an
+    export that failed). Returns whether it exported."""
+    root = files.parquet
     if root.is_dir():
         with _export_lock(root):
             clean_stale(root)
-    if not version or not published.exists():
+    if not version or not files.published.exists() or exported_version(root) == version:
         return False
-    current = current_folder(root) if root.is_dir() else None
-    try:
-        exported = json.loads((current / MANIFEST).read_text())["version"] if current else None
-    except (OSError, ValueError, KeyError):
-        exported = None
-    if exported == version:
-        return False
-    export_parquet(published, root, version)
+    export_all(files, version)
     return True
 
 
-def after_publish(published: Path, version: str, plots: bool = True) -> list[str]:
-    """The published file's derived copies for tools that cannot read DuckDB: every mart as Parquet
-    (parquet/current/) and the README's plots (img/), beside the published file. Made after the
-    rename, so a failure here is a warning line, never an unpublished warehouse."""
-    warnings = []
-    try:
-        export_parquet(published, published.parent / "parquet", version)
-    except Exception as e:  # noqa: BLE001 - reported, the warehouse is already published
-        warnings.append(f"warning: the Parquet export failed: {type(e).__name__}: {e}")
-    if plots:
-        try:
-            from orchestration.core.plots import render_plots
+def export_all(files, version: str) -> list[Path]:
+    """The published file's derived copies, in the warehouse's exports folder: every mart and
+    snapshot as Parquet (parquet/current/) and the plots (img/). Returns the plots' paths."""
+    from orchestration.core.plots import render_plots
 
-            render_plots(published, published.parent / "img")
-        except Exception as e:  # noqa: BLE001
-            warnings.append(f"warning: rendering the plots failed: {type(e).__name__}: {e}")
-    return warnings
+    export_parquet(files.published, files.parquet, version)
+    return render_plots(files.published, files.img)

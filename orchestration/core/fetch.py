@@ -23,7 +23,7 @@ from urllib.parse import SplitResult, unquote, urljoin, urlsplit
 
 import httpx
 
-from orchestration.core.project import USER_AGENT
+from orchestration.core.layout import USER_AGENT
 from orchestration.core.redact import redact_text
 
 RETRY_STATUS = {429, 500, 502, 503, 504}

@@ -27,12 +27,13 @@ def holds(lock_path: Path) -> bool:
 @contextmanager
 def refresh_lock(lock_path: Path, wait: float = 0.0):
     """Hold the lock; another holder means "refresh already running (pid N ...)". Reentrant within
-    a process: the CLI holds it around the whole refresh and the run's resource takes it too."""
+    a process: the CLI holds it around the whole refresh and the run's resource takes it too.
+    Yields True when this process already held it (re-entered), else False."""
     lock_path = lock_path.resolve()
     if lock_path in _held:
         _held[lock_path] += 1
         try:
-            yield
+            yield True
         finally:
             _held[lock_path] -= 1
         return
@@ -52,7 +53,23 @@ def refresh_lock(lock_path: Path, wait: float = 0.0):
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()} since {datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}".encode(), 0)
         _held[lock_path] = 1
-        yield
+        yield False
     finally:
         _held.pop(lock_path, None)
         os.close(fd)  # closing releases the lock; the stale text is harmless
+
+
+def is_free(lock_path: Path) -> bool:
+    """Nobody holds the lock now (for `kfor status`: a run shown as started while its warehouse's
+    lock is free is dead). Takes and drops it at once, creating nothing."""
+    try:
+        fd = os.open(lock_path, os.O_RDONLY)
+    except FileNotFoundError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)

@@ -21,7 +21,7 @@ import urllib.request
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from orchestration.core.archive import Archive
+from orchestration.core.archive import BUILDING, Archive
 from orchestration.core.settings import Settings
 
 log = logging.getLogger("kfor")
@@ -31,6 +31,14 @@ LINE_LIMIT = 400  # characters of an outcome line; the fetch log and stderr shar
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 _concluded: set[str] = set()  # fetch ids this process has concluded: an outcome is written once
+
+
+def intend(settings: Settings, record: dict) -> dict:
+    """The intent record of a changed page, appended before its build is launched: recovery
+    (core.recovery) turns it into `published` or `failed: interrupted` if no run concludes it."""
+    record = {**record, "outcome": BUILDING}
+    Archive(settings.raw_dir).append(record)
+    return record
 
 
 def conclude(settings: Settings, record: dict, outcome: str, message: str | None = None,
@@ -60,6 +68,14 @@ def conclude(settings: Settings, record: dict, outcome: str, message: str | None
         send_alert(settings, alert_payload(settings, record, run_id, event="refresh_stale",
                                            message=f"{record.get('message') or outcome}; {stale}"))
     return record
+
+
+def alert_export_failed(settings: Settings, cause: str, run_id: str | None = None) -> None:
+    """A publish whose exports (Parquet, plots) failed: the warehouse stays published; one warning
+    line (the driver prints it) and this one alert."""
+    send_alert(settings, {"event": "export_failed", "run_id": run_id,
+                          "outcome": "published", "message": f"the exports failed: {cause}",
+                          "warehouse": str(settings.warehouse)})
 
 
 def alert_payload(settings: Settings, record: dict, run_id: str | None = None,
@@ -126,7 +142,7 @@ def stale_fallback(settings: Settings, archive: Archive, record: dict) -> str | 
     """For a successful archive fallback, the words saying the page is stale (else None)."""
     if record.get("source") != "archive" or record["outcome"] not in SUCCESS:
         return None
-    return staleness(settings, archive.records())
+    return staleness(settings, archive.fetches())
 
 
 # -- one line of cause -------------------------------------------------------------------------

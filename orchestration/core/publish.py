@@ -1,9 +1,10 @@
-"""Write-audit-publish of the warehouse file: a scratch build beside the published file, sealed
-(CHECKPOINT, no .wal, fsync) and then renamed over the published file in one atomic step. The
-published file is never opened for writing; readers keep the file they opened until they
-reconnect. Replaced files are kept under history/ for `kfor rollback`, but only readable
-warehouses: a damaged published file (random bytes, truncated) is moved aside as
-`<name>.corrupt-<UTC time>` beside it, never filed under history/, so rollback keeps working."""
+"""Write-audit-publish of the warehouse file: a scratch build beside the published file
+(`.<name>.build/`), sealed (CHECKPOINT, no .wal, fsync) and then renamed over the published file
+in one atomic step. The published file is never opened for writing; readers keep the file they
+opened until they reconnect. Replaced files are kept in `<name>.history/` for `kfor rollback`,
+but only readable warehouses: a damaged published file (random bytes, truncated) is moved aside
+as `<name>.corrupt-<UTC time>` beside it, never kept, so rollback keeps working. Every path comes
+from the warehouse's own files (orchestration.core.files)."""
 
 from __future__ import annotations
 
@@ -11,33 +12,34 @@ import json
 import os
 import shutil
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 from orchestration.core.archive import fsync_path
-from orchestration.core.project import MARTS_SCHEMA
-from orchestration.core.settings import Settings
+from orchestration.core.files import WarehouseFiles
+from orchestration.core.layout import MARTS_SCHEMA
 
 
 def wal(path: Path) -> Path:
     return path.with_name(path.name + ".wal")
 
 
-def discard_build(settings: Settings) -> Path:
-    """Remove the scratch file and its WAL (a failed, rejected or crashed build); returns its path."""
-    build = settings.build_path
+def discard_build(files: WarehouseFiles) -> Path:
+    """Remove the scratch file and its WAL (a failed, rejected or crashed build); returns the
+    scratch file's path. dbt's target folder stays: its partial-parse state is valid for this
+    warehouse's next build (dbt hashes the profile's path, which is this warehouse's own)."""
+    build = files.build
     for leftover in (build, wal(build)):
         leftover.unlink(missing_ok=True)
     return build
 
 
-def start_build(settings: Settings, empty: bool = False) -> Path:
-    """A fresh scratch copy of the published file (or an empty one); a stale scratch file of a
-    crashed run is removed first."""
-    build = discard_build(settings)
+def start_build(files: WarehouseFiles, empty: bool = False) -> Path:
+    """A fresh scratch copy of the published file (or an empty one); what a crashed run left is
+    removed first."""
+    build = discard_build(files)
     build.parent.mkdir(parents=True, exist_ok=True)
-    if settings.warehouse.exists() and not empty:
-        shutil.copyfile(settings.warehouse, build)
+    if files.published.exists() and not empty:
+        shutil.copyfile(files.published, build)
     return build
 
 
@@ -56,37 +58,63 @@ def seal(path: Path) -> None:
         os.fsync(f.fileno())
 
 
-def publish(settings: Settings, build: Path, keep: int | None = None) -> Path | None:
+def publish(files: WarehouseFiles, build: Path, keep: int, drop: Path | None = None) -> Path | None:
     """Replace the published file by the sealed build in one atomic rename. The replaced file is
-    kept under history/ (the last `keep` of them) for `kfor rollback` when it is a readable
-    warehouse; a damaged one is moved aside instead (one warning line on stderr). Returns its
-    history path."""
-    published, keep = settings.warehouse, settings.keep if keep is None else keep
+    kept in the warehouse's history (the newest `keep` of them) when it is a readable warehouse;
+    a damaged one is moved aside instead (one warning line on stderr). `drop` is a kept file to
+    remove once the rename is done (a rollback's source). Returns where the replaced file is kept."""
+    published = files.published
     kept = None
     problem = warehouse_problem(published, thorough=True) if published.exists() else None
     if problem:
-        aside = published.with_name(f"{published.name}.corrupt-{_stamp()}")
-        os.link(published, aside)  # the damaged bytes stay for inspection, out of history/
+        aside = files.corrupt_aside()
+        os.link(published, aside)  # the damaged bytes stay for inspection, never kept
         print(f"warning: the published file {published} was not a readable warehouse "
               f"({problem}); moved aside to {aside.name}", file=sys.stderr, flush=True)
     elif published.exists() and keep > 0:
-        settings.history_dir.mkdir(exist_ok=True)
-        kept = settings.history_dir / f"{published.stem}-{_stamp()}.duckdb"
+        files.history.mkdir(exist_ok=True)
+        kept = files.new_kept()
         os.link(published, kept)  # a second name for the same bytes: nothing is copied
     os.replace(build, published)
     fsync_path(published.parent)
-    if kept:
-        for old in history(settings)[:-keep]:
-            old.unlink()
+    if drop is not None:
+        drop.unlink(missing_ok=True)
+    for old in files.kept()[:-keep] if keep > 0 else files.kept():
+        old.unlink(missing_ok=True)
     return kept
 
 
-def _stamp() -> str:
-    return f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}"
+def publish_kept(files: WarehouseFiles, kept: Path, keep: int) -> Path | None:
+    """A rollback: publish a kept version again by the same atomic rename. The kept file becomes
+    the scratch build by a second name (no copy, and no write: it was sealed when first
+    published), the file it replaces is kept in turn (so a second rollback undoes the first), and
+    the kept entry is dropped only after the rename. Returns where the replaced file is kept."""
+    build = discard_build(files)
+    build.parent.mkdir(parents=True, exist_ok=True)
+    os.link(kept, build)
+    return publish(files, build, keep, drop=kept)
 
 
-def history(settings: Settings) -> list[Path]:
-    return sorted(settings.history_dir.glob(f"{settings.warehouse.stem}-*.duckdb"))
+def move_legacy_history(files: WarehouseFiles) -> list[str]:
+    """Kept versions of the old shared layout (history/<stem>-<time>.duckdb) moved into this
+    warehouse's own history folder, once; returns one note per move. Files another warehouse of
+    the same stem could own are left where they are, and said so."""
+    notes = []
+    for old in files.legacy_history():
+        files.history.mkdir(exist_ok=True)
+        target = files.history / f"{files.legacy_stamp(old)}.duckdb"
+        if not target.exists():
+            os.replace(old, target)
+            notes.append(f"moved the kept version {old.name} from the old shared history/ folder "
+                         f"to {files.history.name}/")
+    legacy = files.folder / "history"
+    if legacy.is_dir() and files.sibling_with_same_stem() and any(
+            p.name.startswith(files.published.stem + "-") for p in legacy.iterdir()):
+        notes.append(f"left {legacy}/ as it is: {files.name} and "
+                     f"{files.sibling_with_same_stem().name} share the name "
+                     f"{files.published.stem!r}, so its kept versions could be either's; move "
+                     f"them into {files.history.name}/ by hand")
+    return notes
 
 
 class UnreadableWarehouse(RuntimeError):
@@ -194,17 +222,19 @@ def mart_counts(path: Path) -> dict[str, int]:
         con.close()
 
 
-def holds_fetch(path: Path, fetch_id: str) -> str | None:
-    """The outcome a warehouse file's raw.fetch_log records for a fetch, if it holds it (how a
-    refresh killed right after its rename is recognised). None for an unreadable file too."""
+def logged_fetches(path: Path) -> list[dict]:
+    """The published warehouse's own copy of the fetch log (raw.fetch_log, as of its build), in
+    log order; [] when there is no readable file or it has no such table."""
     if not path.exists() or warehouse_problem(path):
-        return None
+        return []
     import duckdb
 
     con = duckdb.connect(str(path), read_only=True)
     try:
-        row = con.execute("SELECT outcome FROM raw.fetch_log WHERE fetch_id = ?",
-                          [fetch_id]).fetchone()
+        cur = con.execute("SELECT * FROM raw.fetch_log ORDER BY log_seq")
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+    except duckdb.Error:
+        return []
     finally:
         con.close()
-    return row[0] if row else None

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import astuple, fields
 
 from orchestration.core.archive import LOG_FIELDS
-from orchestration.core.project import RAW_SCHEMA
+from orchestration.core.layout import RAW_SCHEMA
 from orchestration.parsing import Commander, EventMention, ParsedPage, Section, TroopFigure
 
 _TYPES = {int: "INTEGER", "int": "INTEGER", "int | None": "INTEGER"}
@@ -30,7 +30,8 @@ PAGE_VERSION_COLUMNS = [("content_sha256", "VARCHAR"), ("body_sha256", "VARCHAR"
 FETCH_LOG_COLUMNS = [("log_seq", "INTEGER")] + [
     (name, "INTEGER" if name in ("status", "bytes", "attempts", "elapsed_ms") else "VARCHAR")
     for name in LOG_FIELDS]
-TABLES = ["page_version", *BATCH_TABLES, "fetch_log"]
+BUILD_INFO_COLUMNS = [("code_version", "VARCHAR")]
+TABLES = ["page_version", *BATCH_TABLES, "fetch_log", "build_info"]
 
 
 def ensure_schema(con) -> None:
@@ -39,6 +40,7 @@ def ensure_schema(con) -> None:
     for table, (_, columns) in BATCH_TABLES.items():
         _create(con, table, [("content_sha256", "VARCHAR"), *columns])
     _create(con, "fetch_log", FETCH_LOG_COLUMNS)
+    _create(con, "build_info", BUILD_INFO_COLUMNS)
 
 
 def _create(con, table: str, columns: list[tuple[str, str]]) -> None:
@@ -84,6 +86,15 @@ def load_fetch_log(con, records: list[dict]) -> int:
     _insert(con, "fetch_log", len(FETCH_LOG_COLUMNS),
             [(seq, *(r.get(k) for k in LOG_FIELDS)) for seq, r in enumerate(records, start=1)])
     return len(records)
+
+
+def load_build_info(con, code_version: str) -> int:
+    """Replace raw.build_info: what code builds this file (marts.meta reads it). A raw table, not
+    a dbt var or env var, so dbt parses the same project whatever the code version."""
+    ensure_schema(con)
+    con.execute(f"DELETE FROM {RAW_SCHEMA}.build_info")
+    _insert(con, "build_info", len(BUILD_INFO_COLUMNS), [(code_version,)])
+    return 1
 
 
 def _insert(con, table: str, width: int, rows: list[tuple]) -> None:

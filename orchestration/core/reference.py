@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import functools
 
-from orchestration.core.project import SEEDS_DIR
+from orchestration.core.layout import SEEDS_DIR
 from orchestration.parsing import Reference
 
 

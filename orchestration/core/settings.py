@@ -1,106 +1,171 @@
-"""Settings: the one typed object that owns configuration. Read from the environment once per
-process (`get()`), then passed down; nothing else reads KFOR_* variables.
+"""Settings: the one typed object that owns configuration. Read from the environment and checked
+once per process (`get()`), then passed down; nothing else reads KFOR_* variables. A bad value is
+refused before anything is fetched or written, by a SettingsError naming the setting.
 
-    KFOR_SOURCE_URL       page to fetch (http, https, file); default NATO's live page
-    KFOR_WAREHOUSE        the published DuckDB file, any path and name; default warehouse/kfor.duckdb
-    KFOR_RAW_DIR          the raw archive and fetch log; default raw/
-    DAGSTER_HOME          the Dagster instance every refresh is recorded in; default .dagster_home/
-    KFOR_ALLOWED_HOSTS    extra hosts a redirect may lead to (comma-separated)
-    KFOR_CRON             the schedule (default daily 06:00 UTC)
-    KFOR_WEBHOOK_URL      where failed and rejected refreshes are posted (JSON)
-    KFOR_KEEP             replaced warehouse files kept for `kfor rollback` (default 5)
-    KFOR_FRESHNESS_HOURS  a page not fetched within this window is stale (default 48)
-    KFOR_LOCK_WAIT        seconds a scheduled or UI-started run waits for a running refresh (600)
+    KFOR_SOURCE_URL        page to fetch (http, https, file); default NATO's live page
+    KFOR_WAREHOUSE         the published DuckDB file, any path and name; default warehouse/kfor.duckdb
+    KFOR_RAW_DIR           the raw archive and fetch log; default raw/
+    DAGSTER_HOME           the Dagster instance every refresh is shown in; default .dagster_home/
+    KFOR_ALLOWED_HOSTS     extra hosts a redirect may lead to (comma-separated)
+    KFOR_CHECK_EVERY_HOURS how often the page sensor checks the page under `make dev` (default 24)
+    KFOR_WEBHOOK_URL       where failed and rejected refreshes are posted (JSON)
+    KFOR_KEEP              replaced warehouse files kept for `kfor rollback` (default 5)
+    KFOR_FRESHNESS_HOURS   a page not fetched within this window is stale (default 48)
+    KFOR_LOCK_WAIT         seconds a sensor-started run waits for a running refresh (default 600)
 """
 
 from __future__ import annotations
 
 import functools
+import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from orchestration.core import project as paths
+from orchestration.core import layout
 from orchestration.core.fetch import FetchPolicy
+from orchestration.core.files import WarehouseFiles, derived_name_problem
 
-# DuckDB names a file's catalog after its stem and dbt's compiled SQL names that catalog: the
-# scratch build always carries this name, whatever the published file is called.
-BUILD_NAME = "kfor.duckdb"
+DEFAULT_WAREHOUSE = layout.PROJECT_ROOT / "warehouse" / "kfor.duckdb"
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message names it and says why, on one line."""
 
 
 @dataclass(frozen=True)
 class Settings:
-    source_url: str = paths.LIVE_URL
-    warehouse: Path = paths.PROJECT_ROOT / "warehouse" / "kfor.duckdb"
-    raw_dir: Path = paths.PROJECT_ROOT / "raw"
-    dagster_home: Path = paths.PROJECT_ROOT / ".dagster_home"
+    source_url: str = layout.LIVE_URL
+    warehouse: Path = DEFAULT_WAREHOUSE
+    raw_dir: Path = layout.PROJECT_ROOT / "raw"
+    dagster_home: Path = layout.PROJECT_ROOT / ".dagster_home"
     allowed_hosts: tuple[str, ...] = ()
-    cron: str = "0 6 * * *"
+    check_every_hours: float = 24.0
     webhook_url: str | None = None
     keep: int = 5
-    freshness_hours: int = 48
+    freshness_hours: float = 48.0
     lock_wait: float = 600.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
-        defaults = cls()
+        d = cls()
 
         def get(name: str, default):
             value = env.get(name, "").strip()
             return value if value else default
 
-        try:
-            return cls(
-                source_url=get("KFOR_SOURCE_URL", paths.LIVE_URL),
-                warehouse=Path(get("KFOR_WAREHOUSE", defaults.warehouse)).absolute(),
-                raw_dir=Path(get("KFOR_RAW_DIR", defaults.raw_dir)).absolute(),
-                dagster_home=Path(get("DAGSTER_HOME", defaults.dagster_home)).absolute(),
-                allowed_hosts=tuple(h.strip().lower() for h in get("KFOR_ALLOWED_HOSTS", "")
-                                    .split(",") if h.strip()),
-                cron=get("KFOR_CRON", defaults.cron),
-                webhook_url=get("KFOR_WEBHOOK_URL", None),
-                keep=int(get("KFOR_KEEP", defaults.keep)),
-                freshness_hours=int(get("KFOR_FRESHNESS_HOURS", defaults.freshness_hours)),
-                lock_wait=float(get("KFOR_LOCK_WAIT", defaults.lock_wait)),
-            )
-        except ValueError as e:
-            raise SystemExit(f"invalid setting: {e}") from None
+        settings = cls(
+            source_url=get("KFOR_SOURCE_URL", layout.LIVE_URL),
+            warehouse=real_path(get("KFOR_WAREHOUSE", d.warehouse), "KFOR_WAREHOUSE"),
+            raw_dir=real_path(get("KFOR_RAW_DIR", d.raw_dir), "KFOR_RAW_DIR"),
+            dagster_home=real_path(get("DAGSTER_HOME", d.dagster_home), "DAGSTER_HOME"),
+            allowed_hosts=tuple(h.strip().lower() for h in get("KFOR_ALLOWED_HOSTS", "")
+                                .split(",") if h.strip()),
+            check_every_hours=number("KFOR_CHECK_EVERY_HOURS",
+                                     get("KFOR_CHECK_EVERY_HOURS", d.check_every_hours),
+                                     low=0.1, high=24 * 31),
+            webhook_url=get("KFOR_WEBHOOK_URL", None),
+            keep=int(number("KFOR_KEEP", get("KFOR_KEEP", d.keep), low=0, high=1000,
+                            whole=True)),
+            freshness_hours=number("KFOR_FRESHNESS_HOURS",
+                                   get("KFOR_FRESHNESS_HOURS", d.freshness_hours),
+                                   low=0.1, high=24 * 366),
+            lock_wait=seconds("KFOR_LOCK_WAIT", get("KFOR_LOCK_WAIT", d.lock_wait)),
+        )
+        settings.check()
+        return settings
+
+    # -- checks -----------------------------------------------------------------------------------
+
+    def check(self) -> None:
+        """Refuse settings that would damage a warehouse, an archive or an instance, before
+        anything is fetched or written."""
+        if self.webhook_url and not self.webhook_url.lower().startswith(("http://", "https://")):
+            raise SettingsError("KFOR_WEBHOOK_URL must be an http:// or https:// URL")
+        warehouse = self.warehouse
+        if warehouse.is_dir():
+            raise SettingsError(f"KFOR_WAREHOUSE={warehouse} is a directory; give the path of "
+                                f"the warehouse file, e.g. {warehouse / 'kfor.duckdb'}")
+        problem = derived_name_problem(warehouse)
+        if problem:
+            raise SettingsError(f"KFOR_WAREHOUSE={warehouse} cannot be a warehouse: {problem}")
+        for name, path in (("KFOR_RAW_DIR", self.raw_dir), ("DAGSTER_HOME", self.dagster_home)):
+            if path.exists() and not path.is_dir():
+                raise SettingsError(f"{name}={path} is a file; it must be a folder (or not exist "
+                                    "yet)")
+        for parent in warehouse.parents:
+            if parent.exists():
+                if not parent.is_dir():
+                    raise SettingsError(f"KFOR_WAREHOUSE={warehouse}: {parent} is a file, not a "
+                                        "folder")
+                break
+        owned = {"KFOR_WAREHOUSE": self.files.owned(), "KFOR_RAW_DIR": [self.raw_dir],
+                 "DAGSTER_HOME": [self.dagster_home]}
+        names = list(owned)
+        for i, a in enumerate(names):
+            for b in names[i + 1:]:
+                for pa in owned[a]:
+                    for pb in owned[b]:
+                        if pa == pb or pb in pa.parents or pa in pb.parents:
+                            raise SettingsError(
+                                f"{a} and {b} overlap ({pa} and {pb}): each owns its own "
+                                "files; give them places that do not contain each other")
+
+    # -- derived ----------------------------------------------------------------------------------
+
+    @property
+    def files(self) -> WarehouseFiles:
+        """Every file this warehouse writes (orchestration.core.files)."""
+        return WarehouseFiles(self.warehouse)
 
     @property
     def is_live_default(self) -> bool:
         """The source is NATO's live page (the only source that may fall back to the archive)."""
-        return self.source_url == paths.LIVE_URL
-
-    @property
-    def build_dir(self) -> Path:
-        """Scratch space beside the published file, one folder per published file."""
-        return self.warehouse.parent / ".build" / self.warehouse.stem
-
-    @property
-    def build_path(self) -> Path:
-        """The scratch warehouse a refresh writes, audits and then renames over the published one."""
-        return self.build_dir / BUILD_NAME
-
-    @property
-    def lock_path(self) -> Path:
-        return self.warehouse.with_name(self.warehouse.name + ".lock")
-
-    @property
-    def history_dir(self) -> Path:
-        return self.warehouse.parent / "history"
+        return self.source_url == layout.LIVE_URL
 
     def with_source(self, url: str | None) -> Settings:
-        from dataclasses import replace
-
         return replace(self, source_url=url) if url else self
 
     def fetch_policy(self) -> FetchPolicy:
         return FetchPolicy(allowed_hosts=self.allowed_hosts)
 
 
+def real_path(value, name: str) -> Path:
+    """An absolute path with `~` expanded and symlinks resolved: a symlinked warehouse is followed
+    (published at its target, atomically), and two spellings of one place are one place."""
+    text = str(value)
+    if "://" in text:
+        raise SettingsError(f"{name}={text} looks like a URL; {name} takes a file system path"
+                            + (" (Postgres warehouses are not supported yet)"
+                               if text.lower().startswith("postgres") else ""))
+    if "\0" in text:
+        raise SettingsError(f"{name} holds a NUL character")
+    return Path(os.path.realpath(Path(text).expanduser()))
+
+
+def number(name: str, value, low: float, high: float, whole: bool = False) -> float:
+    """A finite number in [low, high] (a whole one when `whole`), or a SettingsError naming it."""
+    kind = "a whole number" if whole else "a number"
+    try:
+        parsed = float(value)
+    except (TypeError, ValueError):
+        raise SettingsError(f"{name}={value!r} is not {kind} (from {low:g} to {high:g})") from None
+    if not math.isfinite(parsed) or not low <= parsed <= high or (whole and parsed != int(parsed)):
+        raise SettingsError(f"{name}={value!r} must be {kind} from {low:g} to {high:g}")
+    return parsed
+
+
+MAX_WAIT = 24 * 3600.0  # longer than any refresh; a bigger wait is a typo, not a plan
+
+
+def seconds(name: str, value) -> float:
+    """A wait in seconds: finite, not negative, at most a day."""
+    return number(name, value, low=0, high=MAX_WAIT)
+
+
 @functools.cache
 def get() -> Settings:
-    """The process's settings, read from the environment on first use."""
+    """The process's settings, read and checked on first use."""
     return Settings.from_env()

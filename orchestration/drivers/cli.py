@@ -1,19 +1,20 @@
 """The `kfor` command line. Each command ends with one clear line; exit 0 on success (published or
-unchanged), non-zero otherwise. Tracebacks only with --verbose.
+unchanged), non-zero otherwise (1 failed or refused, 2 a bad setting or option, 3 another refresh
+of this warehouse is running). Tracebacks only with --verbose.
 
     kfor refresh [--source URL]   check the page; build and publish only when it changed
-    kfor status                   what is published, and the last refreshes' outcomes
+    kfor status                   what is published, where its files are, the last refreshes
     kfor replay                   rebuild the warehouse from every published version archived
     kfor import SOURCE            earlier versions from a waybackpack dir, a WARC file or the CDX API
-    kfor rollback [--to FILE]     re-publish the previously published file (twice = undo)
+    kfor rollback [--to FILE]     publish the previously published version again (twice = undo)
+    kfor repair-log               rebuild a lost or damaged fetch log from the warehouse's copies
     kfor sql [-c QUERY]           the DuckDB shell, read-only on the published file
-    kfor plot --out DIR           the troop drawdown and commanders timeline as PNGs
+    kfor plot --out DIR           the plots of the published warehouse as PNGs
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import signal
@@ -22,30 +23,55 @@ import time
 import traceback
 from pathlib import Path
 
+from orchestration.core.settings import MAX_WAIT, SettingsError, number, seconds
 from orchestration.core.settings import get as get_settings
 
-EXIT_OK, EXIT_FAILED, EXIT_BUSY, EXIT_USAGE = 0, 1, 3, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
 
 
-def main(argv: list[str] | None = None) -> int:
-    if argv is None:  # a command-line run: `kfor status | head` ends quietly
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+def wait_option(value: str) -> float:
+    try:
+        return seconds("--wait", value)
+    except SettingsError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def count_option(value: str) -> int:
+    try:
+        return int(number("-n", value, low=1, high=100_000, whole=True))
+    except SettingsError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def rate_option(value: str) -> float:
+    try:
+        return number("--rate", value, low=0.01, high=100)
+    except SettingsError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kfor", description=__doc__.split("\n\n")[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="show tracebacks and logs")
     sub = parser.add_subparsers(dest="command", required=True)
+    wait = {"type": wait_option, "default": 0.0, "metavar": "SECONDS",
+            "help": f"wait this long for a running refresh of this warehouse (0 to {MAX_WAIT:g}; "
+                    "default: do not wait)"}
     p = sub.add_parser("refresh", help="check the page; build and publish it when it changed")
     p.add_argument("--source", help="page URL (http, https or file); default KFOR_SOURCE_URL or "
                                     "NATO's live page")
-    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
-                   help="wait this long for a running refresh to finish (default: do not wait)")
+    p.add_argument("--wait", **wait)
+    p.add_argument("--retry", action="store_true",
+                   help="build a page even when it was already rejected against the published "
+                        "version (after a fix in the corrections seed or the code)")
     p.set_defaults(run=refresh)
-    p = sub.add_parser("status", help="what is published, and the last refreshes")
+    p = sub.add_parser("status", help="what is published, where its files are, the last refreshes")
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.add_argument("-n", type=int, default=10, help="how many refreshes to list (default 10)")
+    p.add_argument("-n", type=count_option, default=10, help="how many refreshes to list")
     p.set_defaults(run=status)
     p = sub.add_parser("replay", help="rebuild the warehouse from every published version in "
-                                      "the archive, in fetch-log order")
-    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS")
+                                      "the archive")
+    p.add_argument("--wait", **wait)
     p.set_defaults(run=replay)
     p = sub.add_parser("import", help="bring in earlier versions of the page from archived "
                                       "captures; one build and publish at the end")
@@ -60,15 +86,19 @@ def main(argv: list[str] | None = None) -> int:
                    help="CDX only: the CDX API (default the Wayback Machine's)")
     p.add_argument("--replay", default=None, metavar="URL",
                    help="CDX only: where captures are replayed from (default the Wayback Machine)")
-    p.add_argument("--rate", type=float, default=1.0, metavar="PER_SECOND",
+    p.add_argument("--rate", type=rate_option, default=1.0, metavar="PER_SECOND",
                    help="CDX only: at most this many requests a second (default 1)")
-    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS")
+    p.add_argument("--wait", **wait)
     p.set_defaults(run=import_)
-    p = sub.add_parser("rollback", help="re-publish the file the last publish replaced")
-    p.add_argument("--to", help="a file under warehouse/history/ (default: the newest)")
-    p.add_argument("--list", action="store_true", help="list the kept files and exit")
-    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS")
+    p = sub.add_parser("rollback", help="publish the previously published version again")
+    p.add_argument("--to", metavar="FILE", help="one of this warehouse's kept versions (see "
+                                                "--list; default: the previous version)")
+    p.add_argument("--list", action="store_true", help="list this warehouse's kept versions")
+    p.add_argument("--wait", **wait)
     p.set_defaults(run=rollback)
+    p = sub.add_parser("repair-log", help="rebuild a lost, cut or damaged fetch log from the "
+                                          "published warehouse's and its kept versions' copies")
+    p.set_defaults(run=repair_log)
     p = sub.add_parser("sql", help="the DuckDB shell (duckdb-cli), read-only on the published "
                                    "warehouse; -c runs one query and exits")
     p.add_argument("-c", dest="query", metavar="QUERY", help="run this query and exit")
@@ -77,7 +107,13 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("plot", help="render the plots of the published warehouse as PNGs")
     p.add_argument("--out", required=True, metavar="DIR", help="folder to write the PNGs into")
     p.set_defaults(run=plot)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    if argv is None:  # a command-line run: `kfor status | head` ends quietly
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    args = parser().parse_args(argv)
     get_settings.cache_clear()  # one command, one reading of the settings (tests call main often)
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
     # On the handler, so libraries' own logger levels (Dagster's INFO) cannot bypass it.
@@ -87,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except SettingsError as e:
+        print(f"invalid setting: {e}", file=sys.stderr)
+        return EXIT_USAGE
     except Exception as e:  # one clear line; the traceback only on request
         if args.verbose:
             traceback.print_exc()
@@ -94,63 +133,25 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
 
 
-def locked(action):
-    """Run a refresh-like action. A running refresh or a RefreshError ends as one line on stderr
-    and an exit code (the action has already logged and alerted). Returns (result, exit code)."""
+def done(action):
+    """Run a refresh-like action. A running refresh, a refusal or a RefreshError ends as one line
+    on stderr and an exit code (the action has already logged and alerted). Returns (result,
+    exit code)."""
+    from orchestration.core.decide import RefreshError
     from orchestration.core.lock import RefreshBusy
-    from orchestration.refresh import RefreshError
+    from orchestration.drivers.rollback import RollbackRefused
 
     try:
         return action(), EXIT_OK
     except RefreshBusy as e:
         print(str(e), file=sys.stderr)
         return None, EXIT_BUSY
+    except RollbackRefused as e:
+        print(f"refused: {e}", file=sys.stderr)
+        return None, EXIT_FAILED
     except RefreshError as e:
         print(outcome_line(e.outcome, e.cause), file=sys.stderr)
         return None, EXIT_FAILED
-
-
-def import_(args) -> int:
-    from orchestration.captures import WAYBACK_CDX, WAYBACK_REPLAY
-    from orchestration.drivers.importer import import_captures
-
-    settings = get_settings()
-    options = {"since": args.since, "until": args.until, "cdx": args.cdx or WAYBACK_CDX,
-               "replay": args.replay or WAYBACK_REPLAY, "rate": args.rate}
-    done, code = locked(lambda: import_captures(settings, args.source, say=_say, wait=args.wait,
-                                                verbose=args.verbose, **options))
-    if code != EXIT_OK:
-        return code
-    refused = "; ".join(f"{why}: {n}" for why, n in done["refused"].items()) or "none"
-    print(f"imported: {done['captures']} captures seen, {done['new_versions']} new versions, "
-          f"{done['sightings']} sightings of known versions, refused: {refused}; "
-          f"into {settings.warehouse} ({done['seconds']} s)")
-    return EXIT_OK
-
-
-def _say(line: str) -> None:
-    print(line, file=sys.stderr)
-
-
-def refresh(args) -> int:
-    from orchestration import refresh as path
-
-    started = time.monotonic()
-    settings = get_settings().with_source(args.source)
-    check, code = locked(lambda: path.refresh(settings, wait=args.wait, say=_say,
-                                                verbose=args.verbose))
-    if code != EXIT_OK:
-        return code
-    if not check.changed:
-        print(f"unchanged: page version {check.record['content_sha256'][:12]} is already "
-              f"published ({_elapsed(started)})")
-        return EXIT_OK
-    page = check.page
-    print(f"published: page version {page.content_sha256[:12]} (last updated "
-          f"{page.last_updated_text}; {len(page.commanders)} commanders, "
-          f"{len(page.troop_figures)} troop figures) to {settings.warehouse} "
-          f"({_elapsed(started)})")
-    return EXIT_OK
 
 
 def outcome_line(outcome: str, cause: str | None) -> str:
@@ -162,33 +163,96 @@ def outcome_line(outcome: str, cause: str | None) -> str:
     return one_line(line)
 
 
+def _say(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
+def _elapsed(started: float) -> str:
+    return f"{time.monotonic() - started:.1f} s"
+
+
+def refresh(args) -> int:
+    from orchestration.drivers.refresh import refresh as run_refresh
+
+    started = time.monotonic()
+    settings = get_settings().with_source(args.source)
+    decision, code = done(lambda: run_refresh(settings, wait=args.wait, say=_say,
+                                              verbose=args.verbose, retry=args.retry))
+    if code != EXIT_OK:
+        return code
+    if not decision.changed:
+        print(f"unchanged: page version {decision.record['content_sha256'][:12]} is already "
+              f"published ({_elapsed(started)})")
+        return EXIT_OK
+    page = decision.page
+    print(f"published: page version {page.content_sha256[:12]} (last updated "
+          f"{page.last_updated_text}; {len(page.commanders)} commanders, "
+          f"{len(page.troop_figures)} troop figures) to {settings.warehouse} "
+          f"({_elapsed(started)})")
+    return EXIT_OK
+
+
 def replay(args) -> int:
-    from orchestration import refresh as path
+    from orchestration.drivers.refresh import replay as run_replay
 
     started = time.monotonic()
     settings = get_settings()
-    done, code = locked(lambda: path.replay(settings, wait=args.wait, say=_say,
-                                              verbose=args.verbose))
+    result, code = done(lambda: run_replay(settings, wait=args.wait, say=_say,
+                                           verbose=args.verbose))
     if code == EXIT_OK:
-        print(f"replayed: {done['publications']} publications of {done['versions']} versions "
-              f"into {settings.warehouse} ({_elapsed(started)})")
+        print(f"replayed: {result['publications']} publications of {result['versions']} "
+              f"versions into {settings.warehouse} ({_elapsed(started)})")
     return code
+
+
+def import_(args) -> int:
+    from orchestration.captures import WAYBACK_CDX, WAYBACK_REPLAY
+    from orchestration.drivers.importer import import_captures
+
+    settings = get_settings()
+    options = {"since": args.since, "until": args.until, "cdx": args.cdx or WAYBACK_CDX,
+               "replay": args.replay or WAYBACK_REPLAY, "rate": args.rate}
+    result, code = done(lambda: import_captures(settings, args.source, say=_say, wait=args.wait,
+                                                verbose=args.verbose, **options))
+    if code != EXIT_OK:
+        return code
+    refused = "; ".join(f"{why}: {n}" for why, n in result["refused"].items()) or "none"
+    print(f"imported: {result['captures']} captures seen, {result['new_versions']} new versions, "
+          f"{result['sightings']} sightings of known versions, refused: {refused}; "
+          f"into {settings.warehouse} ({result['seconds']} s)")
+    return EXIT_OK
 
 
 def rollback(args) -> int:
-    from orchestration.core.publish import history
-    from orchestration.drivers.rollback import rollback as roll_back
+    from orchestration.drivers.rollback import rollback as run_rollback
 
     settings = get_settings()
     if args.list:
-        for path in history(settings):
+        for path in settings.files.kept():
             print(path)
         return EXIT_OK
-    done, code = locked(lambda: roll_back(settings, args.to, wait=args.wait))
+    result, code = done(lambda: run_rollback(settings, args.to, wait=args.wait, say=_say,
+                                             verbose=args.verbose))
     if code == EXIT_OK:
-        print(f"rolled back: page version {(done['from'] or '?')[:12]} -> "
-              f"{(done['to'] or '?')[:12]} ({done['file']}); run `kfor rollback` again to undo")
+        undo = "run `kfor rollback` again to undo" if result["kept"] else \
+            "KFOR_KEEP=0: the replaced file was not kept, so this cannot be undone"
+        print(f"rolled back: page version {(result['from'] or '?')[:12]} -> "
+              f"{(result['to'] or '?')[:12]} ({result['file']}); {undo}")
     return code
+
+
+def repair_log(args) -> int:
+    from orchestration.drivers.repair import repair_log as run_repair
+
+    _, code = done(lambda: run_repair(get_settings(), say=_say))
+    return code
+
+
+def status(args) -> int:
+    from orchestration.drivers.status import status as show
+
+    show(get_settings(), n=args.n, as_json=args.json)
+    return EXIT_OK
 
 
 def _published_or_exit():
@@ -227,51 +291,6 @@ def plot(args) -> int:
     for path in render_plots(published, Path(args.out)):
         print(path)
     return EXIT_OK
-
-
-def status(args) -> int:
-    from orchestration.core.archive import Archive
-    from orchestration.core.outcome import freshness, last_fresh_fetch
-    from orchestration.core.publish import mart_counts, read_meta
-
-    settings = get_settings()
-    published = settings.warehouse
-    meta = read_meta(published)
-    records = list(Archive(settings.raw_dir).records())
-    counts = mart_counts(published) if meta else {}
-    age_h, stale = freshness(settings, records)  # of the source itself: fallbacks do not count
-    last = last_fresh_fetch(records)
-    if args.json:
-        print(json.dumps({"warehouse": str(published), "published": meta, "row_counts": counts,
-                          "hours_since_last_successful_fetch": age_h,
-                          "last_successful_fetch_at": last and last["fetched_at"],
-                          "stale": stale, "freshness_hours": settings.freshness_hours,
-                          "dagster_home": str(settings.dagster_home),
-                          "refreshes": records[-args.n:]}, indent=2, default=str))
-        return EXIT_OK
-    if not meta:
-        print(f"nothing published yet at {published}; run `kfor refresh`")
-    else:
-        print(f"published: {published}")
-        print(f"  page version {meta['content_sha256'][:12]}  last updated "
-              f"{meta['page_last_updated']}  published {meta['published_at']} UTC from "
-              f"{meta['source']} ({meta['source_url']})")
-        print("  rows: " + ", ".join(f"{t} {n}" for t, n in counts.items()))
-    fetched = (f"last successful fetch of the source {age_h:.1f} h ago" if age_h is not None
-               else "no successful fetch of the source yet")
-    print(f"  freshness: {fetched} (archive fallbacks do not count); stale after "
-          f"{settings.freshness_hours} h" + (" -> STALE" if stale else ""))
-    print(f"  runs: Dagster instance in {settings.dagster_home} (`make dev` shows it)")
-    print(f"last refreshes ({min(args.n, len(records))} of {len(records)}):")
-    for r in records[-args.n:]:
-        version = (r.get("content_sha256") or "")[:12] or "-"
-        print(f"  {r['fetched_at'][:19].replace('T', ' ')}  {r.get('source') or '-':7}  "
-              f"{version:12}  {r.get('outcome')}")
-    return EXIT_OK
-
-
-def _elapsed(started: float) -> str:
-    return f"{time.monotonic() - started:.1f} s"
 
 
 if __name__ == "__main__":

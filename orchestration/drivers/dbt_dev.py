@@ -10,8 +10,8 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.core.project import DBT_PROJECT_DIR, RAW_SCHEMA
-from orchestration.core.settings import BUILD_NAME
+from orchestration.core.files import BUILD_NAME
+from orchestration.core.layout import DBT_PROJECT_DIR, RAW_SCHEMA
 from orchestration.core.settings import get as get_settings
 
 
@@ -30,7 +30,7 @@ def main() -> int:
     target.unlink(missing_ok=True)
     con = duckdb.connect(str(target))
     try:
-        con.execute(f"ATTACH '{published}' AS published (READ_ONLY)")
+        con.execute(f"ATTACH '{str(published).replace(chr(39), chr(39) * 2)}' AS published (READ_ONLY)")
         con.execute(f"CREATE SCHEMA {RAW_SCHEMA}")
         tables = [t for (t,) in con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = 'published' "

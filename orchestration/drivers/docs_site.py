@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 
 from orchestration import dbt_build
-from orchestration.core import project as paths
+from orchestration.core import layout as paths
 from orchestration.core.settings import BUILD_NAME
 from orchestration.core.settings import get as get_settings
 

@@ -15,9 +15,11 @@ history (issue 12). One import is:
              read>) and a summary printed. A capture imported after newer ones takes its place in
              valid-time order (rule V3).
 
-Every run is recorded in the Dagster instance like a refresh. The fetch log stays the one record of
-what was seen: an interrupted import logs nothing, and the next one starts again (downloads already
-done by the CDX client are not repeated until their capture is logged)."""
+Every run is recorded in the Dagster instance like a refresh (tagged kfor/started_by=import). The
+fetch log stays the one record of what was seen: the captures of a run that may publish get intent
+records first, so an interrupted import is settled by recovery (published when the published file
+holds them, else failed: interrupted); downloads already done by the CDX client are not repeated
+until their capture is logged."""
 
 from __future__ import annotations
 
@@ -41,12 +43,13 @@ from orchestration.captures import (
     waybackpack_captures,
 )
 from orchestration.core.archive import IMPORTED, Archive
-from orchestration.core.lock import refresh_lock
-from orchestration.core.outcome import TIME_FORMAT, conclude
+from orchestration.core.decide import RefreshError
+from orchestration.core.outcome import TIME_FORMAT, conclude, intend, outcome_of
 from orchestration.core.redact import redact_url
 from orchestration.core.reference import load_reference
+from orchestration.core.session import warehouse_session
 from orchestration.core.settings import Settings
-from orchestration.instance import get_instance
+from orchestration.drivers.launch import failure_of, launch
 from orchestration.parsing import HISTORICAL, ParseError, parse_page
 
 SOURCE = IMPORTED  # the fetch log's source of an imported capture (archive.IMPORTED)
@@ -148,23 +151,28 @@ def plan(settings: Settings, items: Iterable, progress: Callable[[str], None]) -
 
 # -- build ----------------------------------------------------------------------------------------
 
-def build(settings: Settings, instance, groups: list[list[dict]], say, verbose: bool = False
-          ) -> tuple[list[list[dict]], list[tuple[list[dict], str, str]]]:
+def build(settings: Settings, groups: list[list[dict]], say, intended: dict[str, dict],
+          verbose: bool = False) -> tuple[list[list[dict]], list[tuple[list[dict], str, str]]]:
     """Publish the groups that pass every check; returns (accepted, [(group, outcome, cause)]).
     The first run publishes when everything passes; otherwise audit-only runs halve the groups to
-    find the failing ones (each named with its check), and a last run publishes the rest."""
-    from orchestration.refresh import RefreshError, run_job
+    find the failing ones (each named with its check), and a last run publishes the rest. Before
+    a run that may publish, each of its captures gets an intent record (once: `intended`), so a
+    kill mid-run is settled by recovery like any interrupted refresh."""
 
     def attempt(included: list[list[dict]], publish: bool) -> RefreshError | None:
         records = [r for g in included for r in g]
-        try:
-            run_job(settings, instance, {"mode": "import", "captures": json.dumps(records),
-                                         "publish": publish}, verbose=verbose)
-        except RefreshError as e:
-            if not e.outcome.startswith("rejected"):
-                raise  # not the captures' fault (disk full, a damaged warehouse): stop
-            return e
-        return None
+        if publish:
+            for record in records:
+                if record["fetch_id"] not in intended:
+                    intended[record["fetch_id"]] = intend(settings, record)
+        result = launch(settings, "refresh", "import", verbose=verbose, mode="import",
+                        captures=json.dumps(records), publish=publish)
+        if result.success:
+            return None
+        outcome, cause = failure_of(result)
+        if not outcome.startswith("rejected"):  # not the captures' fault (disk full, a damaged
+            raise RefreshError(outcome, cause)  # warehouse): stop
+        return RefreshError(outcome, cause)
 
     if not groups:
         return [], []
@@ -208,15 +216,17 @@ def import_captures(settings: Settings, source: str, say=print, wait: float = 0.
     started = time.monotonic()
     items, mark_done = open_source(settings, source, progress=say, **source_options)
     found = plan(settings, items, progress=lambda line: say(f"  {line}"))
-    instance = get_instance(settings)
-    with refresh_lock(settings.lock_path, wait=wait):
-        from orchestration.refresh import recover
-
-        for note in recover(settings, instance):
-            say(f"note: {note}")
+    with warehouse_session(settings, wait=wait, say=say):
         known = {r["content_sha256"] for r in Archive(settings.raw_dir).published()}
         groups = [reseat(g, known) for g in found.groups.values()]  # another import may have run
-        accepted, rejected = build(settings, instance, groups, say, verbose=verbose)
+        intended: dict[str, dict] = {}
+        try:
+            accepted, rejected = build(settings, groups, say, intended, verbose=verbose)
+        except Exception as e:  # the captures this import announced end failed, naming why
+            outcome, cause = (e.outcome, e.cause) if isinstance(e, RefreshError) else outcome_of(e)
+            for record in intended.values():
+                conclude(settings, record, outcome, cause, alert=False)
+            raise
         for group in accepted:
             for record in group:
                 conclude(settings, record, record["outcome"], record.get("message"), alert=False)

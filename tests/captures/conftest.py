@@ -11,7 +11,7 @@ os.environ["CDXT_DEFAULT_MIN_RETRY_INTERVAL"] = "0"
 import pytest  # noqa: E402
 from archive_server import ArchiveServer  # noqa: E402
 
-from orchestration.core import project as paths  # noqa: E402
+from orchestration.core import layout as paths  # noqa: E402
 
 
 @pytest.fixture(scope="session")

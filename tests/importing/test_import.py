@@ -5,12 +5,12 @@ same captures imported in another order give the same history (rule V3)."""
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 
 import pytest
 from support import pages
+from support.fetch_log import fetches
 from support.isolation import isolate
 from support.warehouse import file_sha256, query, table_checksums
 
@@ -49,7 +49,7 @@ def live_refresh(root: Path) -> None:
 
 
 def log(root: Path) -> list[dict]:
-    return [json.loads(x) for x in (root / "raw" / "fetch_log.jsonl").read_text().splitlines()]
+    return fetches(root / "raw")
 
 
 @pytest.fixture(scope="module")
@@ -161,8 +161,9 @@ def sums(path: Path, schema: str) -> dict:
 def test_the_offline_fallback_is_the_newest_refresh_never_an_imported_capture(tmp_path):
     """An import logs its older captures after the live version: the fallback must still be the
     live one, or an offline refresh would publish a capture of 2023 as the page of today."""
-    from orchestration.core.archive import Archive
     from orchestration.refresh import archived_fallback
+
+    from orchestration.core.archive import Archive
 
     archive = Archive(tmp_path / "raw")
     for n, (body, source) in enumerate(((pages.v3(), "live"), (pages.v1(), "import"))):

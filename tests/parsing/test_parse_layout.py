@@ -1,6 +1,6 @@
 """Page layouts that move the page's metadata out of the article element."""
 
-from orchestration.core.project import bundled_snapshot
+from orchestration.core.layout import bundled_snapshot
 from orchestration.core.reference import load_reference
 from orchestration.parsing import parse_page
 

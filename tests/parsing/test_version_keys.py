@@ -8,7 +8,7 @@ import pytest
 from support import pages
 from variants import CONTENT_TYPE, VARIANTS
 
-from orchestration.core import project as paths
+from orchestration.core import layout as paths
 from orchestration.core.reference import load_reference
 from orchestration.parsing import parse_page
 

@@ -4,7 +4,6 @@ warehouse/ or raw/."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -12,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+from support.fetch_log import fetches
 from support.warehouse import file_sha256
 
 BIN = Path(sys.executable).parent
@@ -30,11 +30,8 @@ def start_kfor(*args: str, env: dict | None = None) -> subprocess.Popen:
 
 
 def log_records(raw_dir: Path) -> list[dict]:
-    """The fetch log; every line must be one JSON object (a torn line fails the test)."""
-    path = raw_dir / "fetch_log.jsonl"
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    """The fetch log, one record per fetch; every line must be one JSON object."""
+    return fetches(raw_dir)
 
 
 def leftovers(warehouse_path: Path, raw_dir: Path) -> list[str]:

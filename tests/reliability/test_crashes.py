@@ -22,7 +22,7 @@ import pytest
 from support import pages
 from support.warehouse import query
 
-from orchestration.core import project as paths
+from orchestration.core import layout as paths
 from orchestration.core.archive import Archive
 from orchestration.core.reference import load_reference
 from orchestration.parsing import parse_page
@@ -94,8 +94,9 @@ def test_the_record_after_a_torn_fetch_log_line_is_kept(server, published_v1, ra
 
 def _observe_unfinished_check(record: dict) -> None:
     """What a refresh leaves in the instance once it decided the page changed (before it builds)."""
-    from orchestration.core import settings
     from orchestration.instance import get_instance, observe
+
+    from orchestration.core import settings
 
     settings.get.cache_clear()
     observe(get_instance(settings.get()),

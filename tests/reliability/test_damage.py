@@ -30,6 +30,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support import pages
+from support.fetch_log import fetches
 from support.warehouse import file_sha256, query
 
 from .harness import KFOR, copy_tree, kfor, leftovers, log_records
@@ -267,8 +268,9 @@ def test_a_tampered_archive_page_is_refused_by_name(tmp_path, how, version):
 @SETTINGS
 @given(tampering)
 def test_the_offline_fallback_never_uses_a_tampered_page(tmp_path, how):
-    from orchestration.core.archive import Archive, ArchiveDamaged
     from orchestration.refresh import archived_fallback
+
+    from orchestration.core.archive import Archive, ArchiveDamaged
 
     archive = Archive(fresh_dir(tmp_path) / "raw")
     for n, version in enumerate((pages.v2, pages.v3)):
@@ -483,7 +485,7 @@ def test_a_read_only_raw_dir_fails_before_anything_is_written(published_v1, ware
     assert str(target) in line and ("read-only" in line or "not writable" in line), out.stderr
     after = _state(warehouse_path, raw_dir)
     if part == "raw/pages":  # the log can still be written: the failure is logged (issue 10)
-        log = [json.loads(x) for x in (raw_dir / "fetch_log.jsonl").read_text().splitlines()]
+        log = fetches(raw_dir)
         assert log[-1]["outcome"].startswith("failed: PermissionError") and str(target) in \
             log[-1]["outcome"], log[-1]
         strip = {"raw": [e for e in after["raw"] if e[0] != "fetch_log.jsonl"]}

@@ -25,16 +25,16 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from orchestration.refresh import RefreshError, decide, new_record, validated_record
 from support import pages
 from support.tls import TLSPageServer
 from support.warehouse import file_sha256, query
 
-from orchestration.core import project as paths
+from orchestration.core import layout as paths
 from orchestration.core import settings
 from orchestration.core.archive import Archive
 from orchestration.core.fetch import FetchError, FetchPolicy, fetch
 from orchestration.core.outcome import LINE_LIMIT, freshness, one_line, outcome_of
-from orchestration.refresh import RefreshError, decide, new_record, validated_record
 
 from .harness import KFOR, assert_refused, kfor, leftovers, log_records
 
@@ -620,9 +620,9 @@ NASTY = ("Juan &lt;script&gt;alert`x`&lt;/script&gt; *Ortu&ntilde;o* _of_ | ~~Or
 def test_page_text_in_the_dagster_preview_renders_inert(server, raw_dir):
     import dagster as dg
     from markdown_it import MarkdownIt
+    from orchestration.instance import get_instance
 
     from orchestration.assets.page import RAW_KEYS
-    from orchestration.instance import get_instance
 
     body = pages.v1().replace(b"Lt. Gen. Juan Ortu&ntilde;o, SP A",
                               f"Lt. Gen. {NASTY}, SP A".encode())

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from support import pages
 from support.warehouse import file_sha256, query
 
-from orchestration.core.project import DBT_PROJECT_DIR
+from orchestration.core.layout import DBT_PROJECT_DIR
 from orchestration.core.reference import load_reference
 from orchestration.parsing import parse_page
 

@@ -11,7 +11,7 @@ and `synthetic(n)`: the n-th of an endless series of distinct versions (for repl
 
 from __future__ import annotations
 
-from orchestration.core import project as paths
+from orchestration.core import layout as paths
 
 V1 = paths.bundled_snapshot().read_bytes().decode("utf-8")
 

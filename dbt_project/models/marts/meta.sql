@@ -19,7 +19,7 @@ select
     p.last_modified,
     p.body_sha256,
     v.parser_version,
-    '{{ var("code_version", "unknown") }}' as code_version,  -- orchestration/dbt_build.py
+    (select code_version from {{ source('raw', 'build_info') }}) as code_version,
     '{{ dbt_version }}' as dbt_version,
     (select library_version from pragma_version()) as duckdb_version
 from {{ ref('int_page_versions') }} as v

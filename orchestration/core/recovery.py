@@ -1,0 +1,69 @@
+"""Recovery: what a killed refresh, import, replay or rollback left, settled at the start of the
+next one, under the warehouse's lock (core.session). It reads only the fetch log, the archive and
+the published warehouse (its own copy of the log, raw.fetch_log), never the Dagster instance.
+
+- An intent record with no final record (orchestration.core.archive.pending): `published` when the
+  published file's copy of the log holds that fetch as published (killed after the rename; for a
+  rollback, when the published file is the version it rolled back to), else `failed: interrupted`.
+- A fetch log that lacks fetches the published warehouse recorded (lost, truncated, replaced by an
+  old copy) is never rebuilt to a shorter history: LogBehind stops the refresh, naming
+  `kfor repair-log` (orchestration.drivers.repair).
+- The scratch build is removed; exports that do not name the published version are made again.
+- Kept versions of the old shared layout are moved into the warehouse's own history, once."""
+
+from __future__ import annotations
+
+from orchestration.core.archive import Archive, pending
+from orchestration.core.export import settle
+from orchestration.core.outcome import conclude
+from orchestration.core.publish import (
+    discard_build,
+    logged_fetches,
+    move_legacy_history,
+    published_meta,
+)
+from orchestration.core.settings import Settings
+
+
+class LogBehind(RuntimeError):
+    """The fetch log lacks fetches the published warehouse's own copy of it records."""
+
+    def __init__(self, settings: Settings, missing: list[dict]):
+        newest = max((r.get("fetched_at") or "" for r in missing), default="?")
+        super().__init__(
+            f"the fetch log {settings.raw_dir / 'fetch_log.jsonl'} lacks {len(missing)} fetches "
+            f"that the published warehouse recorded (the newest {newest}): it was lost, cut or "
+            "replaced. Nothing was fetched or written; run `kfor repair-log` to rebuild it from "
+            "the published warehouse and its kept versions, then run again")
+
+
+def recover(settings: Settings, exclude: str | None = None) -> list[str]:
+    """Settle what an interrupted run left; returns one note per repair. `exclude` is the fetch a
+    starting run is about to build (its intent is pending by design)."""
+    files = settings.files
+    notes = move_legacy_history(files)
+    records = list(Archive(settings.raw_dir).records())
+    copy = logged_fetches(files.published)
+    logged = {r["fetch_id"] for r in records}
+    missing = [r for r in copy if r["fetch_id"] not in logged]
+    if missing:
+        raise LogBehind(settings, missing)
+    published_ids = {r["fetch_id"] for r in copy if r.get("outcome") == "published"}
+    meta = published_meta(files.published) or {}
+    for intent in pending(records):
+        if intent["fetch_id"] == exclude:
+            continue
+        rolled_back = (intent.get("source") == "rollback" and intent.get("content_sha256")
+                       == meta.get("content_sha256") != intent.get("compared_with"))
+        if intent["fetch_id"] in published_ids or rolled_back:
+            conclude(settings, intent, "published",
+                     "log completed: the run was interrupted after it published", alert=False)
+            notes.append("completed the fetch log of a refresh interrupted after it published")
+        else:
+            conclude(settings, intent, "failed: interrupted",
+                     "the refresh process died before it published")
+            notes.append("logged an interrupted refresh as failed")
+    discard_build(files)
+    if settle(files, meta.get("content_sha256")):
+        notes.append("re-made the exports (Parquet, plots) of the published version")
+    return notes

@@ -1,0 +1,27 @@
+"""The one entry for every driver and every run: the warehouse's lock, then recovery.
+
+`kfor refresh`, the page sensor's evaluation, the run's resource, `kfor import`, `kfor replay` and
+`kfor rollback` all enter `warehouse_session`. The lock is reentrant within a process: a run
+executed in the CLI's own process enters again without recovering twice."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from orchestration.core.lock import refresh_lock
+from orchestration.core.recovery import recover
+from orchestration.core.settings import Settings
+
+
+@contextmanager
+def warehouse_session(settings: Settings, wait: float = 0.0, exclude: str | None = None,
+                      say: Callable[[str], None] = print) -> Iterator[None]:
+    """Hold the warehouse's refresh lock (waiting up to `wait` seconds; RefreshBusy past that),
+    and settle what an interrupted run left (core.recovery) unless this process already held it.
+    `exclude`: the fetch a starting run builds. Notes of repairs go to `say`."""
+    with refresh_lock(settings.files.lock, wait=wait) as reentered:
+        if not reentered:
+            for note in recover(settings, exclude=exclude):
+                say(f"note: {note}")
+        yield

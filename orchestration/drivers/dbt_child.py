@@ -1,0 +1,31 @@
+"""`kfor-dbt`: dbt's own command line (the `dbt` entry point), in a process that dies with the
+refresh that started it. dagster-dbt starts dbt as a child process; a refresh killed with
+SIGKILL cannot stop its child, so the child asks the kernel to kill it when its parent dies
+(PR_SET_PDEATHSIG, Linux). Elsewhere it runs as plain dbt."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import sys
+
+PR_SET_PDEATHSIG = 1
+
+
+def main() -> None:
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass  # no prctl: not Linux
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        sys.exit(1)
+    from dbt.cli.main import cli
+
+    cli()
+
+
+if __name__ == "__main__":
+    main()

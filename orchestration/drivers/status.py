@@ -1,0 +1,77 @@
+"""`kfor status`: what is published (page version, when, row counts), where each file of this
+warehouse is, how fresh the page is, the last refreshes' outcomes (from the fetch log), and any
+run of this warehouse the Dagster instance still shows as started while its lock is free (dead:
+the process died; `make dev`'s run monitoring marks such runs failed)."""
+
+from __future__ import annotations
+
+import json
+
+from orchestration.core.archive import Archive
+from orchestration.core.lock import is_free
+from orchestration.core.outcome import freshness, last_fresh_fetch
+from orchestration.core.publish import mart_counts, read_meta
+from orchestration.core.settings import Settings
+
+
+def dead_runs(settings: Settings) -> list[dict]:
+    """Runs of this warehouse shown as started while its lock is free (read for display only)."""
+    if not (settings.dagster_home / "dagster.yaml").exists() or not is_free(settings.files.lock):
+        return []
+    import dagster as dg
+
+    from orchestration.drivers.launch import get_instance
+    from orchestration.jobs import STARTED_BY_TAG, WAREHOUSE_TAG
+
+    instance = get_instance(settings)
+    records = instance.get_run_records(filters=dg.RunsFilter(
+        tags={WAREHOUSE_TAG: str(settings.warehouse)},
+        statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING]))
+    return [{"run_id": r.dagster_run.run_id, "job": r.dagster_run.job_name,
+             "started_by": r.dagster_run.tags.get(STARTED_BY_TAG),
+             "created_at": r.create_timestamp.isoformat()} for r in records]
+
+
+def status(settings: Settings, n: int = 10, as_json: bool = False, out=print) -> None:
+    files = settings.files
+    meta = read_meta(files.published)
+    records = Archive(settings.raw_dir).fetches()
+    counts = mart_counts(files.published) if meta else {}
+    age_h, stale = freshness(settings, records)  # of the source itself: fallbacks do not count
+    last = last_fresh_fetch(records)
+    dead = dead_runs(settings)
+    if as_json:
+        out(json.dumps({"warehouse": str(files.published), "published": meta,
+                        "row_counts": counts, "files": {k: str(v) for k, v in files.layout().items()},
+                        "hours_since_last_successful_fetch": age_h,
+                        "last_successful_fetch_at": last and last["fetched_at"],
+                        "stale": stale, "freshness_hours": settings.freshness_hours,
+                        "dagster_home": str(settings.dagster_home), "dead_runs": dead,
+                        "refreshes": records[-n:]}, indent=2, default=str))
+        return
+    if not meta:
+        out(f"nothing published yet at {files.published}; run `kfor refresh`")
+    else:
+        out(f"published: {files.published}")
+        out(f"  page version {meta['content_sha256'][:12]}  last updated "
+            f"{meta['page_last_updated']}  published {meta['published_at']} UTC from "
+            f"{meta['source']} ({meta['source_url']})")
+        out("  rows: " + ", ".join(f"{t} {c}" for t, c in counts.items()))
+    fetched = (f"last successful fetch of the source {age_h:.1f} h ago" if age_h is not None
+               else "no successful fetch of the source yet")
+    out(f"  freshness: {fetched} (archive fallbacks do not count); stale after "
+        f"{settings.freshness_hours:g} h" + (" -> STALE" if stale else ""))
+    out("  files:")
+    for what, path in files.layout().items():
+        out(f"    {what + ':':15} {path}")
+    out(f"    {'raw archive:':15} {settings.raw_dir}")
+    out(f"  runs: Dagster instance in {settings.dagster_home} (`make dev` shows it)")
+    for run in dead:
+        out(f"  DEAD RUN {run['run_id'][:8]} ({run['job']}, started by {run['started_by']}, "
+            f"{run['created_at'][:19]}): still shown as started, but the lock is free; the "
+            "process died (Dagster's run monitoring marks it failed under `make dev`)")
+    out(f"last refreshes ({min(n, len(records))} of {len(records)}):")
+    for r in records[-n:]:
+        version = (r.get("content_sha256") or "")[:12] or "-"
+        out(f"  {r['fetched_at'][:19].replace('T', ' ')}  {r.get('source') or '-':8}  "
+            f"{version:12}  {r.get('outcome')}")
