@@ -31,11 +31,11 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     from orchestration.assets.raw import RAW_KEYS, build_raw_assets
     from orchestration.assets.warehouse import WAREHOUSE, build_publish_assets
     from orchestration.jobs import build_jobs
-    from orchestration.project import dbt_project
+    from orchestration.project import prepared
     from orchestration.resources import RefreshRun
     from orchestration.sensors import build_page_sensor
 
-    dbt_project.prepare_if_dev()
+    dbt_project = prepared()
     dbt_keys: set[dg.AssetKey] = set()
     whole: set[dg.AssetKey] = set()  # what a refresh run must select: filled below, read at run
     dbt_models = build_dbt_assets(dbt_project, whole)

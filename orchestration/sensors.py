@@ -41,14 +41,14 @@ def build_page_sensor(settings: Settings, job) -> dg.SensorDefinition:
     return page_sensor
 
 
-def evaluate(settings: Settings) -> dg.SensorResult | dg.SkipReason:
+def evaluate(settings: Settings) -> dg.SensorResult:
     """One evaluation: a run request for a changed page, else a skip reason with the check."""
     policy = replace(settings.fetch_policy(), deadline=SENSOR_FETCH_DEADLINE)
     try:
         with warehouse_session(settings, wait=0.0, say=log.warning):
             decision = decide(settings, policy=policy)
     except RefreshBusy as e:
-        return dg.SkipReason(f"a refresh is running ({e})")
+        return dg.SensorResult(skip_reason=f"a refresh is running ({e})")
     except RefreshError as e:
         events = [page_observation(e.record)] if e.record else []
         return dg.SensorResult(skip_reason=f"{e.outcome}: {e.cause}", asset_events=events)

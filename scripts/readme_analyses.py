@@ -11,10 +11,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from orchestration import dbt_build
-from orchestration.core import layout as paths
-from orchestration.core.settings import BUILD_NAME
+from orchestration.core.files import BUILD_NAME
 from orchestration.core.settings import get as get_settings
+from orchestration.drivers.dbt_run import run_dbt, target_of
 
 QUESTIONS = [
     ("commanders_per_nation", "Which nations commanded KFOR, and for how long?"),
@@ -30,11 +29,12 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:  # dbt opens its target for writing: a copy
         copy = Path(tmp) / BUILD_NAME
         shutil.copyfile(published, copy)
-        dbt_build.invoke(["compile", "--select", "path:analyses"], copy, write_json=True)
-    compiled = paths.DBT_PROJECT_DIR / "target" / "compiled" / "kfor" / "analyses"
+        run_dbt(["compile", "--select", "path:analyses"], copy)
+        compiled = {name: (target_of(copy) / "compiled" / "kfor" / "analyses" / f"{name}.sql")
+                    .read_text() for name, _ in QUESTIONS}
     shell = Path(sys.executable).with_name("duckdb")
     for name, question in QUESTIONS:
-        sql = (compiled / f"{name}.sql").read_text()
+        sql = compiled[name]
         sql = re.sub(r'"kfor"\."(\w+)"\."(\w+)"', r"\1.\2", sql).strip()
         sql = "\n".join(line for line in sql.splitlines() if not line.startswith("--")).strip()
         out = subprocess.run([str(shell), "-readonly", str(published), "-c", sql],

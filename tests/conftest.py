@@ -14,7 +14,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from support.isolation import isolate  # noqa: E402
 
-from orchestration.core import layout as paths
+from orchestration.core import layout as paths  # noqa: E402
 from orchestration.core import settings  # noqa: E402
 
 SNAPSHOT = paths.bundled_snapshot()
@@ -81,3 +81,33 @@ def built_warehouse(tmp_path_factory) -> Path:
         assert main(["refresh", "--source", SNAPSHOT.as_uri()]) == 0
     settings.get.cache_clear()
     return root / "warehouse" / "kfor.duckdb"
+
+
+@pytest.fixture(scope="session")
+def v1_template(tmp_path_factory) -> Path:
+    """warehouse/, raw/ and an instance with v1 published by `kfor refresh --source
+    http://127.0.0.1:.../`, built once per session and copied by `published_v1`."""
+    from reliability.harness import kfor
+    from support import pages
+    from support.http_server import PageServer
+
+    root = tmp_path_factory.mktemp("v1-published")
+    env = {"KFOR_WAREHOUSE": str(root / "warehouse" / "kfor.duckdb"),
+           "KFOR_RAW_DIR": str(root / "raw"), "DAGSTER_HOME": str(root / "dagster_home")}
+    with PageServer() as s:
+        url = s.route("/topics_48818.htm", body=pages.v1(),
+                      headers={"Content-Type": "text/html; charset=utf-8"})
+        out = kfor("refresh", "--source", url, env=env)
+    assert out.returncode == 0, out.stderr
+    return root
+
+
+@pytest.fixture
+def published_v1(v1_template, isolated, warehouse_path) -> Path:
+    """v1 published in this test's warehouse (KFOR_WAREHOUSE), raw archive (KFOR_RAW_DIR) and
+    instance (DAGSTER_HOME)."""
+    from reliability.harness import copy_tree
+
+    copy_tree(v1_template, isolated)
+    assert warehouse_path.exists()
+    return warehouse_path

@@ -25,8 +25,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support.warehouse import query, rows
 
-from orchestration import dbt_build
+from orchestration.core import layout
 from orchestration.core import layout as paths
+from orchestration.drivers.dbt_run import run_dbt
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = yaml.safe_load((ROOT / "tests" / "golden" / "nato-kosovo-2023-11-20.yml")
@@ -148,7 +149,7 @@ def compiled(tmp_path_factory) -> dict[str, str]:
     out = tmp_path_factory.mktemp("compiled")
     build = out / "kfor.duckdb"  # the catalog name of the compiled SQL
     names = ["int_command_tenures", "int_commander_duty_days", "dim_nation", "commander_on_date"]
-    result = dbt_build.invoke(["compile", "--select", *names, "--target-path", str(out / "t")],
+    result = run_dbt(["compile", "--select", *names, "--target-path", str(out / "t")],
                               build)
     assert result.success, result
     return {n: next((out / "t").rglob(f"{n}.sql")).read_text(encoding="utf-8") for n in names}
@@ -308,13 +309,13 @@ def test_code_version_in_a_checkout_is_its_commit(tmp_path):
     _git(repo, "commit", "-q", "-m", "one")
     head = _git(repo, "rev-parse", "HEAD")
     assert re.fullmatch(r"[0-9a-f]{40}", head)
-    assert dbt_build._git_commit(repo) == head
+    assert layout._git_commit(repo) == head
     (repo / "untracked.txt").write_text("new")  # untracked files do not make it dirty
-    assert dbt_build._git_commit(repo) == head
+    assert layout._git_commit(repo) == head
     (repo / "a.txt").write_text("two")
-    assert dbt_build._git_commit(repo) == head + "-dirty"
+    assert layout._git_commit(repo) == head + "-dirty"
     (repo / "sub").mkdir()  # a folder inside someone else's repository is no checkout of ours
-    assert dbt_build._git_commit(repo / "sub") is None
+    assert layout._git_commit(repo / "sub") is None
 
 
 def test_code_version_of_a_copy_without_git_is_the_package_version(tmp_path):
@@ -322,8 +323,8 @@ def test_code_version_of_a_copy_without_git_is_the_package_version(tmp_path):
     shutil.copytree(ROOT / "orchestration", copy / "orchestration",
                     ignore=shutil.ignore_patterns("__pycache__"))
     env = {**os.environ, "PYTHONPATH": str(copy)}
-    out = subprocess.run([sys.executable, "-c", "from orchestration import dbt_build; from orchestration.core import layout as paths; "
-                          "print(paths.PROJECT_ROOT); print(dbt_build.code_version())"],
+    out = subprocess.run([sys.executable, "-c", "from orchestration.core import layout as paths; "
+                          "print(paths.PROJECT_ROOT); print(layout.code_version())"],
                          capture_output=True, text=True, check=True, env=env, cwd=tmp_path)
     root, version = out.stdout.split()
     assert Path(root) == copy
@@ -332,5 +333,5 @@ def test_code_version_of_a_copy_without_git_is_the_package_version(tmp_path):
 
 def test_meta_records_the_code_version_of_this_checkout(built_warehouse):
     (recorded,) = query(built_warehouse, "SELECT code_version FROM marts.meta")[0]
-    assert recorded == dbt_build.code_version() != "unknown"
+    assert recorded == layout.code_version() != "unknown"
     assert re.fullmatch(r"[0-9a-f]{40}(-dirty)?|\d+\.\d+\.\d+.*", recorded)

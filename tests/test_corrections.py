@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -17,7 +18,6 @@ import pytest
 from support import pages
 from support.warehouse import query
 
-from orchestration import dbt_build
 from orchestration.core import raw_tables
 from orchestration.core.archive import sha256
 from orchestration.core.layout import DBT_PROJECT_DIR
@@ -68,9 +68,9 @@ def dbt_build_with(corrections: list[dict], tmp_path: Path, built_warehouse: Pat
     raw_tables.load_fetch_log(con, records)
     con.close()
     run = subprocess.run([str(Path(sys.executable).parent / "dbt"), "build", "--project-dir",
-                          str(project), "--profiles-dir", str(project),
-                          *dbt_build.build_args(db)],
-                         capture_output=True, text=True, timeout=600)
+                          str(project), "--profiles-dir", str(project)],
+                         capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "KFOR_BUILD_PATH": str(db)})
     return run, db, page.content_sha256
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import shutil
 
-from orchestration import dbt_build
+from orchestration.drivers.dbt_run import run_dbt
 
 
 def test_dbt_unit_tests_pass(built_warehouse, tmp_path):
     build = tmp_path / "build" / "kfor.duckdb"  # the catalog name dbt's SQL uses
     build.parent.mkdir()
     shutil.copyfile(built_warehouse, build)
-    results = dbt_build.invoke(["test", "--select", "test_type:unit"], build).result.results
+    results = run_dbt(["test", "--select", "test_type:unit"], build).result.results
     assert len(results) >= 5
     assert {str(r.status) for r in results} == {"pass"}, [
         (r.node.name, str(r.status), r.message) for r in results if str(r.status) != "pass"]

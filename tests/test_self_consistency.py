@@ -12,8 +12,8 @@ from support.http_server import PageServer
 from support.isolation import isolate
 from support.warehouse import table_checksums
 
-from orchestration import dbt_build
 from orchestration.drivers.cli import main
+from orchestration.drivers.dbt_run import run_dbt
 
 DBT_SCHEMAS = ("staging", "marts", "snapshots")
 BUILD_TIME = {"meta": {"built_at"}}
@@ -25,7 +25,7 @@ def rebuilt_from_own_raw(published, tmp_path) -> dict:
     shutil.rmtree(copy.parent, ignore_errors=True)
     copy.parent.mkdir(parents=True)
     shutil.copyfile(published, copy)
-    results = dbt_build.invoke(["build", "--exclude-resource-type", "unit_test"], copy).result
+    results = run_dbt(["build", "--exclude-resource-type", "unit_test"], copy).result
     bad = [(r.node.name, str(r.status), r.message) for r in results.results
            if str(r.status) not in ("success", "pass", "no-op")]
     assert not bad, bad

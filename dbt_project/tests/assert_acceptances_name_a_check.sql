@@ -1,7 +1,6 @@
 -- Protects the acceptances in the corrections seed from typos and rot (P6): a row with fact
 -- 'accept' names one of the checks against the previous version, a loaded page version and a
 -- reason, and nothing else (no ordinal, page_value or corrected_value).
-{{ config(meta={'dagster': {'ref': {'name': 'corrections'}}}) }}  -- its asset check in Dagster
 select c.*
 from {{ ref('corrections') }} as c
 where c.fact = 'accept'

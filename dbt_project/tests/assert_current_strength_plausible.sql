@@ -2,7 +2,6 @@
 -- time (P1): the larger figure over the smaller must stay below 3 ^ max(years between the two
 -- page dates, 1) (P2). A figure that is missing, zero or unreadable is left to the positive_ and
 -- converts_ tests; a corrections row can accept the jump (P6).
-{{ config(meta={'dagster': {'ref': {'name': 'int_troop_levels'}}}) }}  -- its asset check in Dagster
 with pair as ({{ compared_versions() }}),
 
 figures as (

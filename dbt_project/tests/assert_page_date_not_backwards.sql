@@ -1,7 +1,6 @@
 -- A version's "Last updated" stamp is not earlier than the stamp of the version before it in valid
 -- time (P1)
 -- before it (P4); a corrections row can accept it (P6).
-{{ config(meta={'dagster': {'ref': {'name': 'int_page_versions'}}}) }}  -- its asset check in Dagster
 with pair as ({{ compared_versions() }})
 
 select

@@ -1,7 +1,6 @@
 -- A version's "Last updated" stamp (Brussels local time) is no later than 6 hours after the
 -- version was first seen (its first sighting, UTC: a fetch, or an imported capture's capture
 -- time, rule V1) (P5); a corrections row can accept it (P6).
-{{ config(meta={'dagster': {'ref': {'name': 'int_page_versions'}}}) }}  -- its asset check in Dagster
 with pair as ({{ compared_versions() }}),
 
 first_seen as (

@@ -3,7 +3,6 @@
 -- lost or rewritten; a corrections row can accept them (P6). It replaces
 -- assert_commanders_did_not_drop: previous tenures matched one to one (their starts are unique)
 -- cannot outnumber the later version's.
-{{ config(meta={'dagster': {'ref': {'name': 'int_command_tenures'}}}) }}  -- its asset check in Dagster
 with pair as ({{ compared_versions() }}),
 
 previous as (

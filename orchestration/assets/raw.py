@@ -22,7 +22,7 @@ from orchestration.core.archive import BUILDING, IMPORTED, Archive, fold
 from orchestration.core.layout import RAW_SCHEMA, code_version
 from orchestration.core.publish import published_meta, start_build, warehouse_problem
 from orchestration.core.reference import load_reference
-from orchestration.parsing import HISTORICAL, LIVE, parse_page
+from orchestration.parsing import HISTORICAL, LIVE, ParseError, parse_page
 from orchestration.resources import RefreshRun, RunState
 
 RAW_KEYS = {table: dg.AssetKey([RAW_SCHEMA, table]) for table in raw_tables.TABLES}
@@ -176,8 +176,12 @@ def load_published(con, archive: Archive, published: list[dict], progress) -> di
     raw_tables.ensure_schema(con)
     rekeyed: dict[str, str] = {}
     for i, record in enumerate(published, start=1):
-        page = parse_page(archive.load(record["body_sha256"]), record.get("content_type"),
-                          load_reference(), requirements=requirements_of(record))
+        try:
+            page = parse_page(archive.load(record["body_sha256"]), record.get("content_type"),
+                              load_reference(), requirements=requirements_of(record))
+        except ParseError as e:  # the run's failure names the check, as a refresh's would
+            raise dg.Failure(f"rejected: parse:{e.check} ({e.message}; the page of "
+                             f"{record['fetched_at']})") from None
         if page.content_sha256 != record["content_sha256"]:
             rekeyed[record["content_sha256"]] = page.content_sha256  # a newer parser
         raw_tables.load_page(con, page, record["body_sha256"])

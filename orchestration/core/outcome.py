@@ -135,7 +135,7 @@ def staleness(settings: Settings, records: Iterable[dict]) -> str | None:
         return None
     since = "no live fetch has succeeded yet" if age is None else \
         f"the last live fetch was {age:.1f} h ago"
-    return f"stale: {since} (stale after {settings.freshness_hours} h)"
+    return f"stale: {since} (stale after {settings.freshness_hours:g} h)"
 
 
 def stale_fallback(settings: Settings, archive: Archive, record: dict) -> str | None:

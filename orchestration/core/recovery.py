@@ -64,6 +64,10 @@ def recover(settings: Settings, exclude: str | None = None) -> list[str]:
                      "the refresh process died before it published")
             notes.append("logged an interrupted refresh as failed")
     discard_build(files)
-    if settle(files, meta.get("content_sha256")):
-        notes.append("re-made the exports (Parquet, plots) of the published version")
+    try:
+        if settle(files, meta.get("content_sha256")):
+            notes.append("re-made the exports (Parquet, plots) of the published version")
+    except Exception as e:  # noqa: BLE001 - the warehouse is published; its copies can wait
+        notes.append(f"the exports of the published version could not be made again: "
+                     f"{type(e).__name__}: {e}")
     return notes

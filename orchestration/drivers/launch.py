@@ -55,19 +55,20 @@ def launch(settings: Settings, job: str, started_by: str, verbose: bool = False,
 
 
 def failure_of(result) -> tuple[str, str]:
-    """(outcome, cause) of a run that failed, from its own step failures: a rejection names its
-    check ("rejected: <check>"), anything else is "failed: <cause>"."""
+    """(outcome, cause) of a run that failed, from its own step failures: a step that refused or
+    rejected says so in its Failure's description ("rejected: <check> (...)"); any other error is
+    "failed: <Type: message>" of the error that caused it."""
     for event in result.get_step_failure_events():
-        error = event.step_failure_data.error
-        message = " ".join((error.message if error else "").split())
-        if "rejected: " in message:
-            line = message[message.index("rejected: "):]
-            check = line[len("rejected: "):].split(" ", 1)[0]
-            return f"rejected: {check}", line
-        if "refused: " in message:
-            return "failed: refused", message[message.index("refused: "):]
-        if message:
-            cause = message.split(": ", 1)[1] if message.startswith(("dagster.", "orchestration.")) \
-                else message
+        data = event.step_failure_data
+        if data.user_failure_data and data.user_failure_data.description:
+            line = " ".join(data.user_failure_data.description.split())
+            if line.startswith("rejected: "):
+                return f"rejected: {line[len('rejected: '):].split(' ', 1)[0]}", line
+            return f"failed: {line}", line
+        error = data.error
+        while error is not None and error.cause is not None:
+            error = error.cause  # Dagster wraps the step's own error ("Error occurred while ...")
+        if error is not None:
+            cause = " ".join(error.message.split())
             return f"failed: {cause}", cause
     return "failed: the run did not finish", "the run did not finish"

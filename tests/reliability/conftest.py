@@ -8,14 +8,12 @@ import threading
 from pathlib import Path
 
 import pytest
-from support import pages
 from support.http_server import PageServer
 from support.tls import TLSPageServer, self_signed
 
 from orchestration.core import settings
 
 from .faults import WebhookReceiver
-from .harness import copy_tree, kfor
 
 HTML = "text/html; charset=utf-8"
 
@@ -64,24 +62,3 @@ def tls_server(tls_files, monkeypatch, stop):
         s.httpd.handle_error = lambda request, client_address: None
         yield s
         stop.set()
-
-
-@pytest.fixture(scope="session")
-def v1_template(tmp_path_factory) -> Path:
-    """warehouse/ and raw/ with v1 published by `kfor refresh --source http://127.0.0.1:.../`."""
-    root = tmp_path_factory.mktemp("v1-published")
-    env = {"KFOR_WAREHOUSE": str(root / "warehouse" / "kfor.duckdb"),
-           "KFOR_RAW_DIR": str(root / "raw"), "DAGSTER_HOME": str(root / "dagster_home")}
-    with PageServer() as s:
-        url = s.route("/topics_48818.htm", body=pages.v1(), headers={"Content-Type": HTML})
-        out = kfor("refresh", "--source", url, env=env)
-    assert out.returncode == 0, out.stderr
-    return root
-
-
-@pytest.fixture
-def published_v1(v1_template, isolated, warehouse_path) -> Path:
-    """v1 published in this test's warehouse (KFOR_WAREHOUSE) and raw archive (KFOR_RAW_DIR)."""
-    copy_tree(v1_template, isolated)
-    assert warehouse_path.exists()
-    return warehouse_path

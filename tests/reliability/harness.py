@@ -35,19 +35,19 @@ def log_records(raw_dir: Path) -> list[dict]:
 
 
 def leftovers(warehouse_path: Path, raw_dir: Path) -> list[str]:
-    """Half-written files: scratch databases and WALs in warehouse/.build, a WAL beside the
-    published file, an unfinished Parquet export, temporary files of the archive's
-    write-and-rename."""
-    build = warehouse_path.parent / ".build"
+    """Half-written files: the scratch database and its WAL, a WAL beside the published file, an
+    unfinished Parquet export, temporary files of the archive's write-and-rename."""
+    from orchestration.core.files import WarehouseFiles
+
+    files = WarehouseFiles(Path(warehouse_path))
     found = []
-    if build.exists():
-        found += [str(p.relative_to(build)) for p in build.rglob("*")
+    if files.build_dir.exists():
+        found += [str(p.relative_to(files.folder)) for p in files.build_dir.glob("*")
                   if p.suffix in (".duckdb", ".wal", ".tmp")]
-    if (warehouse_path.parent / (warehouse_path.name + ".wal")).exists():
-        found.append(warehouse_path.name + ".wal")
-    parquet = warehouse_path.parent / "parquet"  # the post-publish Parquet export
-    if parquet.exists():
-        found += [f"parquet/{p.name}" for p in parquet.iterdir()
+    if (files.folder / (files.name + ".wal")).exists():
+        found.append(files.name + ".wal")
+    if files.parquet.exists():  # the post-publish Parquet export
+        found += [f"parquet/{p.name}" for p in files.parquet.iterdir()
                   if p.name.startswith(".tmp-") or p.name == "current.tmp"]
     if raw_dir.exists():
         found += [str(p.relative_to(raw_dir)) for p in raw_dir.rglob("*")

@@ -25,29 +25,33 @@ def test_an_undeliverable_alert_does_not_raise(monkeypatch):
     assert send_alert(settings.get(), {"event": "refresh_failed"}) is False
 
 
-def _run_started_by_schedule_or_ui(monkeypatch, url: str):
-    """The refresh job started without a checked page (the schedule's and the UI's way): the run
-    checks the page in its first step. No daemon and no sensor is involved in alerting."""
+def sensor_tick(monkeypatch, url: str):
+    """One evaluation of the page sensor, and the run it requests executed as the daemon would:
+    in its own process's instance, with the request's config and tags."""
     from orchestration.definitions import defs
-    from orchestration.instance import get_instance
+    from orchestration.drivers.launch import get_instance
+    from orchestration.sensors import evaluate
 
     monkeypatch.setenv("KFOR_SOURCE_URL", url)
     settings.get.cache_clear()
-    instance = get_instance(settings.get())
-    result = defs.resolve_job_def("refresh").execute_in_process(instance=instance,
-                                                                raise_on_error=False)
-    assert not result.success
-    return instance, result
+    tick = evaluate(settings.get())
+    if not tick.run_requests:
+        return tick, None
+    (request,) = tick.run_requests
+    result = defs().resolve_job_def("refresh").execute_in_process(
+        run_config=request.run_config, tags=request.tags, raise_on_error=False,
+        instance=get_instance(settings.get()))
+    return tick, result
 
 
-def test_a_scheduled_run_that_dbt_rejects_alerts_once_from_its_own_process(
+def test_a_sensor_run_that_dbt_rejects_alerts_once_from_its_own_process(
         receiver, raw_dir, server, published_v1, monkeypatch):
     body, content_type = zero_troops()
     url = server.route("/p.htm", body=body, headers={"Content-Type": content_type})
-    instance, result = _run_started_by_schedule_or_ui(monkeypatch, url)
+    _, result = sensor_tick(monkeypatch, url)
+    assert not result.success  # the run's own status says it did not publish
     record = log_records(raw_dir)[-1]
     assert record["outcome"] == "rejected: positive_fct_troop_level_troops"
-    assert instance.get_run_by_id(result.run_id).tags["kfor/outcome"] == record["outcome"]
 
     posts = receiver.wait_for(1)
     assert len(posts) == 1 and posts[0]["content_type"] == "application/json"
@@ -55,18 +59,18 @@ def test_a_scheduled_run_that_dbt_rejects_alerts_once_from_its_own_process(
     assert alert["event"] == "refresh_rejected" and alert["run_id"] == result.run_id
     assert alert["outcome"] == record["outcome"]
     assert alert["fetch_id"] == record["fetch_id"] and alert["url"] == url
+    assert len(receiver.wait_for(2, timeout=1)) == 1  # once
 
 
-def test_a_ui_started_run_on_an_unreadable_page_alerts_with_the_parse_check(
+def test_a_sensor_tick_on_an_unreadable_page_skips_and_alerts_with_the_parse_check(
         receiver, tmp_path, raw_dir, monkeypatch):
     page = tmp_path / "bad.html"
     page.write_bytes(commanders_missing()[0])
-    instance, result = _run_started_by_schedule_or_ui(monkeypatch, page.as_uri())
+    tick, result = sensor_tick(monkeypatch, page.as_uri())
+    assert result is None  # no run: the sensor decided
+    assert tick.skip_reason.skip_message.startswith("rejected: parse:commanders_missing")
     record = log_records(raw_dir)[-1]
     assert record["outcome"] == "rejected: parse:commanders_missing"
-    failure = result.get_step_failure_events()[0].step_failure_data.error.message
-    assert "rejected: parse:commanders_missing" in failure  # the failed run names the check
-
     alert = receiver.wait_for(1)[0]["json"]
     assert alert["outcome"] == "rejected: parse:commanders_missing", alert
     assert alert["fetch_id"] == record["fetch_id"] and alert["url"] == record["url"]

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from support import pages
 from support.warehouse import file_sha256
 
+from orchestration.core import archive as archive_mod
 from orchestration.core.archive import Archive
 
 from .harness import KFOR, kfor, leftovers, log_records

@@ -25,14 +25,14 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from orchestration.refresh import RefreshError, decide, new_record, validated_record
 from support import pages
 from support.tls import TLSPageServer
 from support.warehouse import file_sha256, query
 
 from orchestration.core import layout as paths
-from orchestration.core import settings
+from orchestration.core import settings as kfor_settings
 from orchestration.core.archive import Archive
+from orchestration.core.decide import RefreshError, decide, validated_record
 from orchestration.core.fetch import FetchError, FetchPolicy, fetch
 from orchestration.core.outcome import LINE_LIMIT, freshness, one_line, outcome_of
 
@@ -404,8 +404,6 @@ def test_any_damage_that_raises_is_concluded_once_by_decide(published_v1, raw_di
     """Generated damage to the published file and to the archived page (decide() in this
     process, against the real archive, published file and instance): each ends as one logged
     failure and one alert, never as a bare exception."""
-    from orchestration.instance import get_instance
-
     work = tmp_path_factory.mktemp("damage")
     kind, value = damage
     published = work / "kfor.duckdb"
@@ -428,7 +426,7 @@ def test_any_damage_that_raises_is_concluded_once_by_decide(published_v1, raw_di
     sent = len(receiver.posts)
     published_sha = file_sha256(published)
     with pytest.raises(RefreshError) as info:
-        decide(conf, get_instance(conf), record=new_record(conf.source_url))
+        decide(conf)
     records = list(Archive(raw).records())
     assert len(records) == 2 and records[-1]["outcome"].startswith("failed: "), records[-1]
     assert info.value.outcome == records[-1]["outcome"] and "\n" not in info.value.outcome
@@ -620,9 +618,9 @@ NASTY = ("Juan &lt;script&gt;alert`x`&lt;/script&gt; *Ortu&ntilde;o* _of_ | ~~Or
 def test_page_text_in_the_dagster_preview_renders_inert(server, raw_dir):
     import dagster as dg
     from markdown_it import MarkdownIt
-    from orchestration.instance import get_instance
 
-    from orchestration.assets.page import RAW_KEYS
+    from orchestration.assets.raw import RAW_KEYS
+    from orchestration.drivers.launch import get_instance
 
     body = pages.v1().replace(b"Lt. Gen. Juan Ortu&ntilde;o, SP A",
                               f"Lt. Gen. {NASTY}, SP A".encode())

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from support import pages
 from support.warehouse import file_sha256, query
 
+from orchestration.core import archive as archive_mod
 from orchestration.core.archive import LOG_FIELDS, Archive
 
 from .harness import kfor, leftovers, log_records

@@ -18,7 +18,7 @@ from support.http_server import PageServer
 from support.tls import TLSPageServer
 from support.warehouse import file_sha256
 
-from orchestration.core import fetch
+from orchestration.core import fetch as fetch_mod
 from orchestration.core.fetch import FetchError, FetchPolicy, fetch
 
 from . import faults

@@ -1,0 +1,105 @@
+"""Settings are checked before anything is fetched or written, each refusal naming the setting
+(issue 16): overlapping places, a directory or a derived name where a warehouse file is expected,
+a file where a folder is expected, a URL, and numbers that are nan, negative or absurd."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from orchestration.core.settings import Settings, SettingsError
+
+
+def env(tmp_path, **extra) -> dict:
+    base = {"KFOR_WAREHOUSE": str(tmp_path / "w" / "kfor.duckdb"),
+            "KFOR_RAW_DIR": str(tmp_path / "raw"), "DAGSTER_HOME": str(tmp_path / "dh")}
+    return {**base, **extra}
+
+
+def refused(tmp_path, **extra) -> str:
+    with pytest.raises(SettingsError) as e:
+        Settings.from_env(env(tmp_path, **extra))
+    return str(e.value)
+
+
+def test_the_defaults_and_a_plain_environment_are_accepted(tmp_path):
+    s = Settings.from_env(env(tmp_path))
+    assert s.warehouse == tmp_path.resolve() / "w" / "kfor.duckdb"
+    assert (s.keep, s.lock_wait, s.freshness_hours, s.check_every_hours) == (5, 600.0, 48.0, 24.0)
+    assert Settings.from_env({}).warehouse.name == "kfor.duckdb"
+
+
+@pytest.mark.parametrize("warehouse, setting", [
+    ("raw/fetch_log.jsonl", "KFOR_RAW_DIR"),          # a file the raw folder owns
+    ("raw/pages/kfor.duckdb", "KFOR_RAW_DIR"),        # inside the raw folder
+    ("dh/kfor.duckdb", "DAGSTER_HOME"),               # inside the instance
+])
+def test_a_warehouse_inside_another_settings_place_is_refused(tmp_path, warehouse, setting):
+    message = refused(tmp_path, KFOR_WAREHOUSE=str(tmp_path / warehouse))
+    assert "KFOR_WAREHOUSE" in message and setting in message and "overlap" in message
+
+
+def test_the_raw_folder_and_the_instance_may_not_contain_each_other(tmp_path):
+    assert "KFOR_RAW_DIR and DAGSTER_HOME" in refused(tmp_path, DAGSTER_HOME=str(tmp_path / "raw"))
+    assert "KFOR_RAW_DIR and DAGSTER_HOME" in refused(tmp_path,
+                                                      DAGSTER_HOME=str(tmp_path / "raw" / "dh"))
+    # a raw folder that is one of the warehouse's own folders
+    message = refused(tmp_path, KFOR_RAW_DIR=str(tmp_path / "w" / "kfor.duckdb.history"))
+    assert "KFOR_WAREHOUSE and KFOR_RAW_DIR" in message
+
+
+def test_a_directory_where_the_warehouse_file_is_expected_is_refused(tmp_path):
+    (tmp_path / "w").mkdir()
+    message = refused(tmp_path, KFOR_WAREHOUSE=str(tmp_path / "w"))
+    assert message.startswith(f"KFOR_WAREHOUSE={tmp_path / 'w'} is a directory")
+
+
+@pytest.mark.parametrize("name", ["kfor.duckdb.lock", "kfor.duckdb.history", "x.exports",
+                                  ".kfor.duckdb.build", "kfor.duckdb.wal",
+                                  "kfor.duckdb.corrupt-20260101T000000000000Z"])
+def test_a_warehouse_named_like_another_warehouses_file_is_refused(tmp_path, name):
+    assert "cannot be a warehouse" in refused(tmp_path, KFOR_WAREHOUSE=str(tmp_path / "w" / name))
+
+
+@pytest.mark.parametrize("setting", ["DAGSTER_HOME", "KFOR_RAW_DIR"])
+def test_a_file_where_a_folder_is_expected_is_refused_by_name(tmp_path, setting):
+    (tmp_path / "afile").write_text("x")
+    assert refused(tmp_path, **{setting: str(tmp_path / "afile")}).startswith(
+        f"{setting}={tmp_path / 'afile'} is a file")
+
+
+def test_a_url_is_not_a_path(tmp_path):
+    message = refused(tmp_path, KFOR_WAREHOUSE="postgresql://kfor@127.0.0.1:5432/kfor")
+    assert message.startswith("KFOR_WAREHOUSE=postgresql://") and "URL" in message
+
+
+@pytest.mark.parametrize("name, value", [
+    ("KFOR_KEEP", "nan"), ("KFOR_KEEP", "-1"), ("KFOR_KEEP", "2.5"), ("KFOR_KEEP", "1e9"),
+    ("KFOR_LOCK_WAIT", "nan"), ("KFOR_LOCK_WAIT", "inf"), ("KFOR_LOCK_WAIT", "-5"),
+    ("KFOR_LOCK_WAIT", "1e12"), ("KFOR_FRESHNESS_HOURS", "0"), ("KFOR_FRESHNESS_HOURS", "abc"),
+    ("KFOR_CHECK_EVERY_HOURS", "nan"), ("KFOR_CHECK_EVERY_HOURS", "100000"),
+])
+def test_numbers_are_finite_and_in_range(tmp_path, name, value):
+    message = refused(tmp_path, **{name: value})
+    assert message.startswith(f"{name}={value!r}") and "\n" not in message
+
+
+def test_a_webhook_must_be_http(tmp_path):
+    assert "KFOR_WEBHOOK_URL" in refused(tmp_path, KFOR_WEBHOOK_URL="file:///etc/passwd")
+
+
+def test_a_symlinked_warehouse_is_followed_to_its_target(tmp_path):
+    target = tmp_path / "real" / "prod.duckdb"
+    target.parent.mkdir()
+    (tmp_path / "w").mkdir()
+    os.symlink(target, tmp_path / "w" / "kfor.duckdb")
+    s = Settings.from_env(env(tmp_path))
+    assert s.warehouse == target.resolve()
+    assert s.files.history == target.resolve().parent / "prod.duckdb.history"
+
+
+def test_a_template_in_a_path_stays_text(tmp_path):
+    """No setting is rendered as a template (dbt reads the scratch path with env_var())."""
+    s = Settings.from_env(env(tmp_path, KFOR_WAREHOUSE=str(tmp_path / "{{ 7*7 }}" / "k.duckdb")))
+    assert "{{ 7*7 }}" in str(s.files.build)
