@@ -324,7 +324,7 @@ def test_code_version_of_a_copy_without_git_is_the_package_version(tmp_path):
                     ignore=shutil.ignore_patterns("__pycache__"))
     env = {**os.environ, "PYTHONPATH": str(copy)}
     out = subprocess.run([sys.executable, "-c", "from orchestration.core import layout as paths; "
-                          "print(paths.PROJECT_ROOT); print(layout.code_version())"],
+                          "print(paths.PROJECT_ROOT); print(paths.code_version())"],
                          capture_output=True, text=True, check=True, env=env, cwd=tmp_path)
     root, version = out.stdout.split()
     assert Path(root) == copy

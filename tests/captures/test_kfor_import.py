@@ -4,7 +4,6 @@ check failures and import orders are in tests/importing/test_import.py."""
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 from archive_server import ArchiveServer, Replay
 from capture_data import PAGE_URL
 from support import pages
+from support.fetch_log import fetches
 from support.isolation import isolate
 from support.warehouse import query
 from test_warc import Warc
@@ -22,8 +22,7 @@ NATOHQ_2019 = (Path(__file__).parent.parent / "parsing" / "fixtures" / "natohq-2
 
 
 def imports(root: Path) -> list[dict]:
-    lines = (root / "raw" / "fetch_log.jsonl").read_text().splitlines()
-    return [r for r in map(json.loads, lines) if r["source"] == "import"]
+    return [r for r in fetches(root / "raw") if r["source"] == "import"]
 
 
 def test_an_import_from_the_cdx_api_is_polite_resumable_and_published(tmp_path, monkeypatch,

@@ -161,9 +161,8 @@ def sums(path: Path, schema: str) -> dict:
 def test_the_offline_fallback_is_the_newest_refresh_never_an_imported_capture(tmp_path):
     """An import logs its older captures after the live version: the fallback must still be the
     live one, or an offline refresh would publish a capture of 2023 as the page of today."""
-    from orchestration.refresh import archived_fallback
-
     from orchestration.core.archive import Archive
+    from orchestration.core.decide import archived_fallback
 
     archive = Archive(tmp_path / "raw")
     for n, (body, source) in enumerate(((pages.v3(), "live"), (pages.v1(), "import"))):

@@ -33,6 +33,8 @@ from support import pages
 from support.fetch_log import fetches
 from support.warehouse import file_sha256, query
 
+from orchestration.core.files import WarehouseFiles
+
 from .harness import KFOR, copy_tree, kfor, leftovers, log_records
 
 SETTINGS = settings(max_examples=25, deadline=None, database=None,
@@ -67,8 +69,7 @@ def readable(path: Path) -> bool:
 
 
 def kept_files(warehouse: Path) -> list[Path]:
-    folder = warehouse.parent / "history"
-    return sorted(folder.glob("*.duckdb")) if folder.exists() else []
+    return WarehouseFiles(warehouse).kept()
 
 
 def set_aside(warehouse: Path) -> list[Path]:
@@ -268,9 +269,8 @@ def test_a_tampered_archive_page_is_refused_by_name(tmp_path, how, version):
 @SETTINGS
 @given(tampering)
 def test_the_offline_fallback_never_uses_a_tampered_page(tmp_path, how):
-    from orchestration.refresh import archived_fallback
-
     from orchestration.core.archive import Archive, ArchiveDamaged
+    from orchestration.core.decide import archived_fallback
 
     archive = Archive(fresh_dir(tmp_path) / "raw")
     for n, version in enumerate((pages.v2, pages.v3)):
@@ -373,7 +373,7 @@ def test_a_damaged_kept_file_is_passed_over_and_refused_by_name(published_v2, wa
                                                                  raw_dir, v1_template):
     """Garbage an older version filed under history/ (the newest entry) does not break rollback;
     `--to` that file fails in one line, the published file byte-identical."""
-    garbage = warehouse_path.parent / "history" / "kfor-29991231T000000000000Z.duckdb"
+    garbage = WarehouseFiles(warehouse_path).history / "29991231T000000000000Z.duckdb"
     garbage.write_bytes(os.urandom(70_000))
     before = file_sha256(warehouse_path)
     out = kfor("rollback", "--to", str(garbage))
@@ -435,8 +435,8 @@ def test_a_failed_replay_leaves_no_scratch_file(published_v1, warehouse_path, ra
     assert expected in last_line(out), out.stderr
     assert "Traceback" not in out.stderr
     assert file_sha256(warehouse_path) == before
-    build = warehouse_path.parent / ".build"
-    assert not [p for p in build.rglob("*") if p.is_file()] if build.exists() else True
+    build = WarehouseFiles(warehouse_path).build
+    assert not build.exists() and not build.with_name(build.name + ".wal").exists()
     assert not leftovers(warehouse_path, raw_dir)
 
 

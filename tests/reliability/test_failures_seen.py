@@ -427,7 +427,7 @@ def test_any_damage_that_raises_is_concluded_once_by_decide(published_v1, raw_di
     published_sha = file_sha256(published)
     with pytest.raises(RefreshError) as info:
         decide(conf)
-    records = list(Archive(raw).records())
+    records = Archive(raw).fetches()
     assert len(records) == 2 and records[-1]["outcome"].startswith("failed: "), records[-1]
     assert info.value.outcome == records[-1]["outcome"] and "\n" not in info.value.outcome
     assert len(receiver.wait_for(sent + 1)) == sent + 1
