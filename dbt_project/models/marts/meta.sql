@@ -1,4 +1,5 @@
--- What this file is: one row.
+-- What this file is: one row. Every time is an instant (timestamp with time zone, rule V6):
+-- built_at is the build's clock, whatever the time zone of the process that ran dbt.
 with current_publication as (
     select *
     from {{ ref('int_publications') }}
@@ -8,9 +9,10 @@ with current_publication as (
 )
 
 select
-    now()::timestamp as built_at,
+    now() as built_at,
     v.content_sha256,
     v.page_last_updated,
+    v.page_last_updated_utc,
     v.title as page_title,
     p.published_at,
     p.url as source_url,
@@ -19,7 +21,8 @@ select
     p.last_modified,
     p.body_sha256,
     v.parser_version,
-    '{{ var("code_version", "unknown") }}' as code_version,  -- orchestration/dbt_build.py
+    -- set by the shell that runs dbt (the checkout's commit, or the package version)
+    '{{ env_var("KFOR_CODE_VERSION", "unknown") }}' as code_version,
     '{{ dbt_version }}' as dbt_version,
     (select library_version from pragma_version()) as duckdb_version
 from {{ ref('int_page_versions') }} as v
