@@ -109,13 +109,13 @@ def test_what_the_page_said_on_a_day_and_what_the_warehouse_knew(two_orders):
     a, _ = two_orders
     said = query(a, """
         SELECT t.full_name FROM snapshots.snap_command_tenure t
-        WHERE valid_from <= TIMESTAMPTZ '2024-06-01 00:00+00'
-          AND (valid_to IS NULL OR valid_to > TIMESTAMPTZ '2024-06-01 00:00+00')
+        WHERE valid_from <= TIMESTAMPTZ '2024-06-01 00:00:00+00'
+          AND (valid_to IS NULL OR valid_to > TIMESTAMPTZ '2024-06-01 00:00:00+00')
           AND t.end_date IS NULL""")
     assert said == [("Özkan Ulutaş",)]
     knew = query(a, """
         SELECT count(*) FROM snapshots.snap_command_tenure
-        WHERE recorded_at <= TIMESTAMPTZ '2026-11-30 00:00+00'""")
+        WHERE recorded_at <= TIMESTAMPTZ '2026-11-30 00:00:00+00'""")
     assert knew == [(0,)]  # every capture was recorded on 1 Dec 2026
 
 
