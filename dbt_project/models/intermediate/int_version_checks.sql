@@ -50,8 +50,10 @@ select
     -- P5: the page cannot have been updated after the warehouse first saw it (skew allowed, P7)
     coalesce(page_last_updated_utc > first_sighted_at + {{ clock_skew() }}, false)
         as is_page_date_after_first_sighting,
-    {{ accepted('assert_current_strength_plausible', 'compared.content_sha256') }} as is_strength_accepted,
-    {{ accepted('assert_page_date_not_backwards', 'compared.content_sha256') }} as is_backwards_accepted,
+    {{ accepted('assert_current_strength_plausible', 'compared.content_sha256') }}
+        as is_strength_accepted,
+    {{ accepted('assert_page_date_not_backwards', 'compared.content_sha256') }}
+        as is_backwards_accepted,
     {{ accepted('assert_page_date_not_in_future', 'compared.content_sha256') }}
         as is_after_first_sighting_accepted
 from compared
