@@ -10,7 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -20,10 +20,11 @@ from support.warehouse import query
 
 from orchestration.core import raw_tables
 from orchestration.core.archive import sha256
+from orchestration.drivers.cli import main
+from orchestration.core.outcome import TIME_FORMAT
+from orchestration.parsing import parse_page
 from orchestration.core.layout import DBT_PROJECT_DIR
 from orchestration.core.reference import load_reference
-from orchestration.drivers.cli import main
-from orchestration.parsing import parse_page
 
 TYPO = pages.v1().replace(b"<p>06 Apr 2001 - 03 Oct 2001</p>", b"<p>06 Apr 2001 - 31 Sep 2001</p>")
 
@@ -61,16 +62,18 @@ def dbt_build_with(corrections: list[dict], tmp_path: Path, built_warehouse: Pat
     con = duckdb.connect(str(db))
     log = [r for (r,) in con.execute("SELECT to_json(f) FROM raw.fetch_log f ORDER BY log_seq").fetchall()]
     records = [{k: v for k, v in json.loads(r).items() if k != "log_seq"} for r in log]
-    records.append({"fetch_id": "typo", "fetched_at": "2030-01-01T00:00:00.000000Z", "url": "x",
+    now = datetime.now(UTC).strftime(TIME_FORMAT)  # after v1's fetch, and not in the future (P7)
+    records.append({"fetch_id": "typo", "fetched_at": now, "url": "x",
                     "source": "file", "body_sha256": sha256(TYPO),
                     "content_sha256": page.content_sha256, "outcome": "published"})
     raw_tables.load_page(con, page, sha256(TYPO))
     raw_tables.load_fetch_log(con, records)
     con.close()
+    # the dbt CLI as an engineer runs it, on the dev target pointed at the scratch copy
     run = subprocess.run([str(Path(sys.executable).parent / "dbt"), "build", "--project-dir",
-                          str(project), "--profiles-dir", str(project)],
+                          str(project), "--profiles-dir", str(project), "--target", "dev"],
                          capture_output=True, text=True, timeout=600,
-                         env={**os.environ, "KFOR_BUILD_PATH": str(db)})
+                         env={**os.environ, "KFOR_DBT_DEV_DIR": str(db.parent)})
     return run, db, page.content_sha256
 
 

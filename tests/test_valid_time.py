@@ -20,9 +20,11 @@ from orchestration.drivers.cli import main
 from orchestration.parsing import parse_page
 
 SNAPSHOT_DAY = "2023-12-01"
-# Recorded-time columns and build stamps: the only ones allowed to differ between two orders.
+# Recorded-time columns and build stamps: the only ones allowed to differ between two orders (a
+# live fetch's sighting is its fetch, so its sighting times are recorded times too).
 RECORDED = {"recorded_at", "closed_recorded_at", "first_fetched_at", "last_fetched_at",
-            "fetch_count", "built_at", "published_at", "body_sha256"}
+            "first_sighted_at", "last_sighted_at", "fetch_count", "built_at", "published_at",
+            "body_sha256"}
 
 
 def stamp(dt: datetime) -> str:
@@ -72,9 +74,9 @@ def test_versions_take_their_place_in_valid_time_whatever_order_they_were_import
         assert query(warehouse, """
             SELECT page_last_updated::date, valid_from FROM marts.fct_page_version
             ORDER BY valid_from""") == [
-            (datetime(2023, 11, 20).date(), datetime(2023, 11, 20, 16, 24)),  # 17:24 CET
-            (datetime(2024, 10, 18).date(), datetime(2024, 10, 18, 8, 0)),    # 10:00 CEST
-            (datetime(2025, 3, 12).date(), datetime(2025, 3, 12, 8, 30))]     # 09:30 CET
+            (datetime(2023, 11, 20).date(), datetime(2023, 11, 20, 16, 24, tzinfo=UTC)),  # 17:24 CET
+            (datetime(2024, 10, 18).date(), datetime(2024, 10, 18, 8, 0, tzinfo=UTC)),  # 10:00 CEST
+            (datetime(2025, 3, 12).date(), datetime(2025, 3, 12, 8, 30, tzinfo=UTC))]   # 09:30 CET
         assert query(warehouse, "SELECT page_last_updated::date FROM marts.meta") \
             == [(datetime(2025, 3, 12).date(),)]
 
@@ -95,7 +97,8 @@ def _recorded(path: Path, schema: str) -> dict[str, set[str]]:
 def test_the_change_log_follows_valid_time(two_orders):
     for warehouse in two_orders:
         rows = query(warehouse, """
-            SELECT DISTINCT span_seq, changed_at::date FROM marts.fct_page_change ORDER BY 1""")
+            SELECT DISTINCT span_seq, (changed_at AT TIME ZONE 'UTC')::date FROM marts.fct_page_change
+            ORDER BY 1""")
         assert [d.isoformat() for _, d in rows] == ["2023-11-20", "2024-10-18", "2025-03-12"]
         assert ("troop_level", "changed", "4500", "4700") in set(query(warehouse, """
             SELECT entity, change_type, old_value, new_value FROM marts.fct_page_change
@@ -106,12 +109,13 @@ def test_what_the_page_said_on_a_day_and_what_the_warehouse_knew(two_orders):
     a, _ = two_orders
     said = query(a, """
         SELECT t.full_name FROM snapshots.snap_command_tenure t
-        WHERE valid_from <= TIMESTAMP '2024-06-01' AND (valid_to IS NULL OR valid_to > TIMESTAMP '2024-06-01')
+        WHERE valid_from <= TIMESTAMPTZ '2024-06-01 00:00:00+00'
+          AND (valid_to IS NULL OR valid_to > TIMESTAMPTZ '2024-06-01 00:00:00+00')
           AND t.end_date IS NULL""")
     assert said == [("Özkan Ulutaş",)]
     knew = query(a, """
         SELECT count(*) FROM snapshots.snap_command_tenure
-        WHERE recorded_at <= TIMESTAMP '2026-11-30'""")
+        WHERE recorded_at <= TIMESTAMPTZ '2026-11-30 00:00:00+00'""")
     assert knew == [(0,)]  # every capture was recorded on 1 Dec 2026
 
 
@@ -127,8 +131,8 @@ def test_a_stamp_before_the_previous_sighting_is_not_believed(tmp_path, monkeypa
     assert main(["replay"]) == 0
     assert query(tmp_path / "warehouse" / "kfor.duckdb", """
         SELECT span_seq, valid_from, valid_from_basis FROM staging.int_version_spans
-        ORDER BY 1""") == [(1, datetime(2023, 11, 20, 16, 24), "page_stamp"),
-                           (2, datetime(2026, 12, 2, 9, 0), "first_sighting")]
+        ORDER BY 1""") == [(1, datetime(2023, 11, 20, 16, 24, tzinfo=UTC), "page_stamp"),
+                           (2, datetime(2026, 12, 2, 9, 0, tzinfo=UTC), "first_sighting")]
 
 
 @pytest.mark.slow  # in CI's slow run: keeps `make test` under ten minutes
@@ -143,7 +147,8 @@ def test_a_revert_opens_a_new_span(tmp_path, monkeypatch):
     assert main(["replay"]) == 0
     warehouse = tmp_path / "warehouse" / "kfor.duckdb"
     assert query(warehouse, """
-        SELECT span_seq, valid_from::date FROM staging.int_version_spans ORDER BY 1""") == [
+        SELECT span_seq, (valid_from AT TIME ZONE 'UTC')::date FROM staging.int_version_spans
+        ORDER BY 1""") == [
         (1, datetime(2023, 11, 20).date()), (2, datetime(2026, 12, 2).date()),
         (3, datetime(2026, 12, 3).date())]
     assert query(warehouse, "SELECT page_last_updated::date FROM marts.meta") \

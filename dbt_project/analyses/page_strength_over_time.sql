@@ -4,8 +4,8 @@
 -- back; the bundled page alone gives one row. Versions that state no figure for today show
 -- "no figure", not the previous figure carried forward.
 select
-    valid_from::date as said_from,
-    valid_to::date as said_until,
+    (valid_from at time zone 'UTC')::date as said_from,  -- UTC days, in any session (rule V6)
+    (valid_to at time zone 'UTC')::date as said_until,
     page_date,
     case when approximation is null or approximation = 'exact' then '' else approximation || ' ' end
         || coalesce(format('{:,}', troops), 'no figure') as stated,

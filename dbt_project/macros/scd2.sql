@@ -11,8 +11,9 @@
 
     relation: an int_* model with content_sha256 and the key; tracked: the columns whose change
     makes a new row (provenance such as source text is carried from the first version, not
-    tracked). -#}
-{% macro scd2(relation, key, tracked, carried=[]) %}
+    tracked); aliases: {name: column} for the marts' names of a tracked or carried column, so a
+    history reads like the mart it keeps (is_in_office beside is_current). -#}
+{% macro scd2(relation, key, tracked, carried=[], aliases={}) %}
 with spans_of_page as (
     select span_seq, content_sha256, valid_from, recorded_at
     from {{ ref('int_version_spans') }}
@@ -60,14 +61,17 @@ bounds as (
 select
     -- keyed by the opening span's version and valid time, not its position: an older capture
     -- imported later renumbers spans but keeps every key
-    md5(concat_ws('|', b.{{ key }}, opened.content_sha256, opened.valid_from)) as history_key,
+    md5(concat_ws('|', b.{{ key }}, opened.content_sha256, {{ utc_text('opened.valid_from') }}))
+        as history_key,
     b.{{ key }},
     {% for c in tracked + carried %}r.{{ c }},
+    {% endfor %}{% for name, c in aliases.items() %}r.{{ c }} as {{ name }},
     {% endfor %}opened.valid_from,
     closed.valid_from as valid_to,
     opened.recorded_at,
     closed.recorded_at as closed_recorded_at,
-    closed.valid_from is null as is_current_version,
+    closed.valid_from is null as is_in_newest_version,
+    closed.valid_from is null as is_current_version,  -- its old name, kept
     opened.content_sha256 as valid_from_content_sha256,
     closed.content_sha256 as valid_to_content_sha256
 from bounds as b

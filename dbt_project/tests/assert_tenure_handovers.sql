@@ -1,19 +1,7 @@
--- Protects the chain of command: in command order, each tenure starts 0 or 1 day after the
--- previous one ended, and only the last tenure is open ("present" on anyone else fails here).
-with ordered as (
-    select
-        *,
-        lag(end_date) over (order by command_sequence) as previous_end,
-        lag(command_sequence) over (order by command_sequence) as previous_sequence,
-        max(command_sequence) over () as last_sequence
-    from {{ ref('fct_command_tenure') }}
-)
-
+-- Protects the chain of command of the version the marts describe (rule H3 of docs/rules.md): in
+-- command order, each tenure starts 0 or 1 day after the previous one ended, and only the last
+-- tenure is open ("present" on anyone else fails here). int_handovers decides.
 select *
-from ordered
-where
-    (previous_sequence is not null and (
-        previous_end is null
-        or start_date - previous_end not in (0, 1)
-    ))
-    or (end_date is null and command_sequence <> last_sequence)
+from {{ ref('int_handovers') }}
+where content_sha256 = {{ current_version() }}
+    and (not is_handover_settled or is_open_before_the_last)

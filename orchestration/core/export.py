@@ -158,6 +158,7 @@ def _write_tables(db_path: Path, folder: Path, version: str, name: str) -> dict:
 
     con = duckdb.connect(str(db_path), read_only=True)
     try:
+        con.execute("SET TimeZone = 'UTC'")  # the manifest's times as UTC whatever TZ says (V6)
         tables = con.execute(
             "SELECT table_schema, table_name FROM information_schema.tables "
             "WHERE table_catalog = current_database() AND list_contains(?, table_schema) "

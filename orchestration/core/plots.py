@@ -55,6 +55,9 @@ def _read(db_path: Path) -> dict:
     import duckdb
 
     con = duckdb.connect(str(db_path), read_only=True)
+    # the warehouse's times are instants (rule V6): read them in UTC, so a plot's days do not
+    # depend on the TZ of whoever draws it
+    con.execute("SET TimeZone = 'UTC'")
     try:
         def rows(sql: str) -> list[dict]:
             cur = con.execute(sql)

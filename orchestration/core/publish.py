@@ -190,6 +190,7 @@ def read_meta(path: Path) -> dict | None:
 
     con = duckdb.connect(str(path), read_only=True)
     try:
+        con.execute("SET TimeZone = 'UTC'")  # times shown as UTC whatever TZ says (rule V6)
         cur = con.execute(f"SELECT * FROM {MARTS_SCHEMA}.meta")
         names = [d[0] for d in cur.description]
         row = cur.fetchone()

@@ -23,6 +23,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -397,7 +398,8 @@ def _append_published(raw_dir: Path, body: bytes) -> Path:
     path.chmod(0o600)
     record = {**log_records(raw_dir)[-1], "fetch_id": "f" * 32, "body_sha256": digest,
               "content_sha256": hashlib.sha256(body + b"#").hexdigest(), "outcome": "published",
-              "fetched_at": "2030-01-01T00:00:00.000000Z"}
+              # now: after v1's fetch, and no time from the future (P7 would name itself first)
+              "fetched_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
     with open(raw_dir / "fetch_log.jsonl", "a", encoding="utf-8") as f:
         f.write(json.dumps(record) + "\n")
     return path

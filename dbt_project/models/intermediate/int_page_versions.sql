@@ -1,5 +1,6 @@
 -- Every version with its page date (relative words resolve against it, rule D1; a version without
--- a stamp: its first sighting, rule V5), its valid time and fetch bookkeeping.
+-- a stamp: its first sighting, rule V5), its valid time, its sightings (V1: the capture time of an
+-- imported capture) and fetch bookkeeping.
 with fetches as (
     select
         content_sha256,
@@ -16,6 +17,7 @@ spans as (
         content_sha256,
         min(valid_from) as valid_from,
         min(first_sighted_at) as first_sighted_at,
+        max(last_sighted_at) as last_sighted_at,
         min(recorded_at) as recorded_at,
         bool_or(is_newest) as is_newest
     from {{ ref('int_version_spans') }}
@@ -28,12 +30,13 @@ select
     v.title,
     v.page_last_updated,
     v.page_last_updated_utc,
-    coalesce(v.page_last_updated::date,
-             (s.first_sighted_at at time zone 'UTC' at time zone 'Europe/Brussels')::date)
+    -- the Brussels day of the first sighting (V5), whatever the session's time zone (V6)
+    coalesce(v.page_last_updated::date, (s.first_sighted_at at time zone 'Europe/Brussels')::date)
         as page_date,
     v.parser_version,
     s.valid_from,
     s.first_sighted_at,
+    s.last_sighted_at,
     s.recorded_at,
     f.first_fetched_at,
     f.last_fetched_at,

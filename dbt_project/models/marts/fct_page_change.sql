@@ -1,6 +1,8 @@
 -- The change log, in valid-time order (rule V3): for each span of the page's history, every fact
 -- added, removed or changed against the span before it (the first span lists everything as
--- added). One row per added/removed fact, and per changed field of a fact present in both.
+-- added). One row per added/removed fact, and per changed field of a fact present in both. A
+-- figure the page dates by its own date ("today", D1) is as of each version's page date: a newer
+-- page date alone is no change of it (rule V7), so its period is left out of the comparison.
 with changes as (
     select
         span_seq,
@@ -11,13 +13,22 @@ with changes as (
     from {{ ref('int_version_spans') }}
 ),
 
+troop_levels as (
+    select
+        * replace (
+            case when period_text = 'today' then null else period_start end as period_start,
+            case when period_text = 'today' then null else period_end end as period_end
+        )
+    from {{ ref('int_troop_levels') }}
+),
+
 facts as (
     {{ facts_long(ref('int_command_tenures'), 'tenure', 'tenure_key',
                   "concat_ws(' ', rank_abbreviation, honorific, full_name, '(' || nation_key || ')')",
                   ['command_sequence', 'commander_key', 'nation_key', 'rank_abbreviation',
                    'honorific', 'full_name', 'service_code', 'start_date', 'end_date']) }}
     union all
-    {{ facts_long(ref('int_troop_levels'), 'troop_level', 'troop_level_key',
+    {{ facts_long('troop_levels', 'troop_level', 'troop_level_key',
                   "concat_ws(' ', force, figure_type, personnel, case when period_text = 'today' then 'as of the page date' else period_text end)",
                   ['force', 'figure_type', 'personnel', 'period_start', 'period_end',
                    'date_precision', 'troops', 'approximation', 'contributing_nations']) }}
@@ -86,8 +97,8 @@ rows as (
 )
 
 select
-    md5(concat_ws('|', c.content_sha256, c.valid_from, r.entity, r.entity_key, r.change_type,
-                  r.field)) as change_key,
+    md5(concat_ws('|', c.content_sha256, {{ utc_text('c.valid_from') }}, r.entity, r.entity_key,
+                  r.change_type, r.field)) as change_key,
     r.span_seq,
     c.valid_from as changed_at,
     c.recorded_at,

@@ -22,7 +22,8 @@ select
     t.approximation,
     t.contributing_nations,
     t.troop_level_key,
-    t.source_sentence,
-    v.recorded_at
+    t.source_sentence,  -- the old name of source_text, kept
+    v.recorded_at,
+    t.source_sentence as source_text
 from versions as v
 left join today as t using (content_sha256)

@@ -1,5 +1,7 @@
--- One row per page version (version key) that was published, with its fetch bookkeeping.
--- is_newest_version marks the version the marts describe; is_current is its old name (an alias).
+-- One row per page version (version key) that was published, with its sightings (rule V1: the
+-- capture time of an imported capture, the fetch time of a live fetch) beside its fetch
+-- bookkeeping. is_newest_version marks the version the marts describe; is_current is its old name
+-- (an alias). Every time is an instant (V6).
 select
     content_sha256,
     title,
@@ -8,6 +10,8 @@ select
     'Europe/Brussels' as page_time_zone,
     valid_from,
     recorded_at,
+    first_sighted_at,
+    last_sighted_at,
     first_fetched_at,
     last_fetched_at,
     fetch_count,

@@ -18,6 +18,7 @@ select
     date_rule,
     source_section,
     source_sentence,
-    content_sha256
+    content_sha256,
+    source_sentence as source_text  -- the contract's name; source_sentence its alias
 from {{ ref('int_troop_levels') }}
 where content_sha256 = {{ current_version() }}

@@ -1,4 +1,5 @@
--- What this file is: one row.
+-- What this file is: one row. Every time is an instant (timestamp with time zone, rule V6):
+-- built_at is the build's clock, whatever the time zone of the process that ran dbt.
 with current_publication as (
     select *
     from {{ ref('int_publications') }}
@@ -8,9 +9,10 @@ with current_publication as (
 )
 
 select
-    now()::timestamp as built_at,
+    now() as built_at,
     v.content_sha256,
     v.page_last_updated,
+    v.page_last_updated_utc,
     v.title as page_title,
     p.published_at,
     p.url as source_url,

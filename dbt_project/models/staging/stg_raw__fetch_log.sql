@@ -1,8 +1,8 @@
 select
     log_seq,
     fetch_id,
-    strptime(fetched_at, '%Y-%m-%dT%H:%M:%S.%fZ') as fetched_at,  -- UTC: recorded time
-    strptime(captured_at, '%Y-%m-%dT%H:%M:%S.%fZ') as captured_at,  -- UTC: an archive's capture
+    {{ log_time('fetched_at') }} as fetched_at,  -- recorded time (rule V6: an instant)
+    {{ log_time('captured_at') }} as captured_at,  -- an archive's capture time
     url,
     source,
     status,

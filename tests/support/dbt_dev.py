@@ -1,0 +1,53 @@
+"""dbt through its public programmatic API (`dbtRunner`) with no KFOR_BUILD_PATH (profiles.yml's dev default), pointed at a
+folder of the test's own (KFOR_DBT_DEV_DIR), with its artefacts and logs kept there too: no test
+writes into dbt_project/ or depends on the shell's way of running dbt."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+from dbt.cli.main import dbtRunner
+
+from orchestration.core import layout as paths
+from orchestration.core import raw_tables
+
+PROJECT = paths.DBT_PROJECT_DIR
+
+
+class DevDbt:
+    """`dbt <command>` against `folder`/kfor.duckdb. KFOR_DBT_DEV_DIR must name `folder` while it
+    runs (profiles.yml reads it): use `with DevDbt(folder, monkeypatch)` or set it yourself."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.args = ["--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT),
+                     "--target-path", str(folder / "target"),
+                     "--log-path", str(folder / "logs"), "--log-level", "none",
+                     "--log-level-file", "none", "--no-use-colors"]
+        state = PROJECT / "target" / "partial_parse.msgpack"  # `make setup` parsed the project
+        if state.exists() and not (folder / "target" / state.name).exists():
+            (folder / "target").mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(state, folder / "target" / state.name)
+
+    def __call__(self, *args: str):
+        result = dbtRunner().invoke([*args, *self.args])
+        if result.exception is not None:
+            raise result.exception
+        return result
+
+    def empty_raw_schema(self) -> None:
+        """The raw tables as a refresh writes them, with no rows."""
+        con = duckdb.connect(str(self.folder / "kfor.duckdb"))
+        try:
+            raw_tables.ensure_schema(con)
+        finally:
+            con.close()
+
+    def compiled(self, names: list[str]) -> dict[str, str]:
+        """The compiled SQL of these models and analyses."""
+        result = self("compile", "--select", *names)
+        assert result.success, result
+        return {r.node.name: r.node.compiled_code for r in result.result.results
+                if r.node.name in names}
