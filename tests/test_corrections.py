@@ -36,11 +36,7 @@ def typo_page(tmp_path) -> Path:
     return path
 
 
-def test_a_typo_on_the_page_is_rejected_by_a_named_check(built_warehouse, typo_page, tmp_path,
-                                                          monkeypatch, capsys):
-    published = tmp_path / "warehouse" / "kfor.duckdb"
-    published.parent.mkdir(parents=True)
-    shutil.copyfile(built_warehouse, published)
+def test_a_typo_on_the_page_is_rejected_by_a_named_check(published_v1, typo_page, capsys):
     assert main(["refresh", "--source", typo_page.as_uri()]) == 1
     assert capsys.readouterr().err.startswith("rejected: converts_stg_raw__commanders_end_text")
 
