@@ -59,7 +59,7 @@ def today_figures(page):
 #          nations; the cross-month range it states, if any)
 OLD_PAGES = {
     "natolive-2009-08.html": (
-        "d17c140732126ad99f6552b0f8bb39416cd28159ecaa8c2e05489712e0d73f06", 0, None,
+        "209acf4139bab1ab0640bb6be965b7020166932282024113d4f0380d1679eebe", 0, None,
         ("13,800", "some", "31"), "30 Jun 2009 - 02 Jul 2009"),
     "natolive-2012-10.html": (
         "6d9ffbc48f2b19fc5fffdd6bb03334bf39832519c583caf83a86c7d4dc4cbbe3", 17,

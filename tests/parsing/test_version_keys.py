@@ -78,7 +78,7 @@ VARIANT_KEYS = {
     "e-to": "e87554924d480bb10cad319be3be97a64a86b030c0aa6fe53998530e7839d531",
     "f-one-digit-days": "712fb817b561e59d08a758ddfc3829a488c0165bac818b2c492eb73dd6b924a0",
     "f-full-month-names": "1d46997fe00903060eb593b47dd3a3ca7cc51f8a71f1a6f9a86dc0803c83fb2c",
-    "h-no-main": "d04a1a6d2e1f00e86703b4e23ea6d755b2cafe574cee7680ec0a87287b0befce",
+    "h-no-main": SNAPSHOT_KEY,
     "j-Present": "1d54d1ec4a325960408ce04e6e6adfce8960d4b409f58765f0aac35f9b4dacf9",
     "j-PRESENT": "1ec30ac71c7178af7eb5275c834b6ce9699544a5f3b52bce41edfba8a3f6c449",
     "j-today": "ef1a2c33795d9469bc489d8ac1aea4017fb1c74ece63e222e69e1b21dff61b22",
