@@ -161,16 +161,21 @@ def find_dates(sentence: str) -> list[DateMention]:
             matches = _years_after_a_preposition(pattern, sentence)
         else:
             matches = pattern.finditer(sentence)
+        # taken is in text order and its spans do not overlap, and so are this pattern's matches:
+        # one walk along both finds the matches that overlap nothing taken (linear, L6)
+        added: list[DateMention] = []
+        i = 0
         for m in matches:
             start, end = m.span()
             if start and sentence[start - 1].isalnum():  # "xMay 2013" is no month
                 continue
-            for t in taken:
-                if start < t.end and t.start < end:
-                    break
-            else:
-                taken.append(_mention(kind, m))
-    return sorted(taken, key=lambda d: d.start)
+            while i < len(taken) and taken[i].end <= start:
+                i += 1
+            if i == len(taken) or end <= taken[i].start:
+                added.append(_mention(kind, m))
+        if added:
+            taken = sorted(taken + added, key=lambda d: d.start)  # two sorted runs: linear
+    return taken
 
 
 def _at_word_starts(pattern: re.Pattern, text: str) -> Iterator[re.Match]:

@@ -117,7 +117,8 @@ def _parse_text(text: str, reference: Reference, requirements: Requirements,
     if last_updated is None or len(_SAYS_LAST_UPDATED.findall(text)) > 1:
         # some templates put the date line outside the article (a header, a footer, before the
         # <h1>); D6: one that contradicts the article's stamp is refused
-        last_updated = last_updated or _last_updated(blocks(doc, deadline=clock))[0]
+        whole = _last_updated(blocks(doc, deadline=clock))[0]  # raises if two disagree
+        last_updated = last_updated or whole
     # One line per text line, not per block: <br> lines, table cells and paragraph pairs that say
     # the same thing give the same article text, and so the same version key.
     article_text = "\n".join([title, *(line for b in content for line in b.lines)])
@@ -200,21 +201,26 @@ def _prose(content: list[Block], grouped, section_of: list[int], named: set[int]
 
 def _structural_headings(content: list[Block], title: str, reference: Reference) -> list[Block]:
     """L5: a heading is an <h1>-<h6> (or an ARIA heading), or a short block of nothing but bold
-    text followed by body text; such a block one level below the heading before it (2 under the
-    title). A bold block that says the title is the title."""
+    text followed by body text, or by such a heading (a section and its first subsection); one
+    level below the <h*> before it (2 under the title). A bold block that says the title is the
+    title."""
     cells_per_row: dict[int, int] = {}
     for block in content:
         if block.row:
             cells_per_row[block.row] = cells_per_row.get(block.row, 0) + 1
     candidates = [_bold_heading(b, cells_per_row, reference) for b in content]
+    heading = [False] * len(content)
+    for i in range(len(content) - 2, -1, -1):  # from the end: what follows decides
+        following = content[i + 1]
+        heading[i] = candidates[i] and (heading[i + 1] or (following.kind != "heading"
+                                                           and not candidates[i + 1]))
     out, level = [], 1
     for i, block in enumerate(content):
         if block.kind == "heading":
             level = block.level
         elif candidates[i] and block.text == title:
             block = Block("heading", 1, block.lines, block.bold, block.row)
-        elif candidates[i] and i + 1 < len(content) and content[i + 1].kind != "heading" \
-                and not candidates[i + 1]:
+        elif heading[i]:
             block = Block("heading", min(6, max(2, level + 1)), block.lines, block.bold, block.row)
         out.append(block)
     return out

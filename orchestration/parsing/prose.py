@@ -68,7 +68,7 @@ _CHANGE = re.compile(r"(?i)\b(?:reduc|cut|increas|rais|decreas|grow|grew|rise|ri
 _CHANGE_WINDOW = 60  # characters before "from x" (or x) that can hold the verb of a change
 # T9: "4,500 of its 5,000 troops": the first is reported, the second authorised.
 _OF_ITS = re.compile(r"\s+(?:out\s+)?of\s+(?:its|their|an?|the)\s+(?:(?:authori[sz]ed|mandated|"
-                     r"permitted|planned|full|total|maximum|agreed)\s+)*")
+                     r"permitted|planned|full|total|maximum|agreed)\s+)*(?:of\s+)?")
 _MANDATED = re.compile(r"(?i)\bmandated?\b|\bmaximum\b")
 _AUTHORISED = re.compile(r"(?i)\bauthori[sz]|\ballowing for\b|\ballowed\b")
 
@@ -347,13 +347,16 @@ def _a_range(sentence: str, low: _Number, high: _Number) -> bool:
     join = _RANGE_JOIN.fullmatch(sentence, low.end, high.start)
     if join is None or low.value >= high.value:
         return False
-    before = sentence[max(0, low.start - _NEAR):low.start]
+    start = low.start  # of the whole numeral: "4,50" read as "50" is still the low end (T7)
+    if low.joined:
+        start = _NUMERAL_BEFORE.search(sentence, max(0, start - _NEAR), start).start()
+    before = sentence[max(0, start - _NEAR):start]
     if _BETWEEN.search(before):
         return True
     if join.group(0).strip().startswith("and") or _BY.search(before):
         return False
     came_from = _FROM.search(before)
-    at = low.start - (len(before) - came_from.start()) if came_from else low.start
+    at = start - (len(before) - came_from.start()) if came_from else start
     return _CHANGE.search(sentence, max(0, at - _CHANGE_WINDOW), at) is None
 
 
