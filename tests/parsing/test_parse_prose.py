@@ -39,6 +39,8 @@ def test_a_range_is_one_figure_with_two_ends(sentence: str) -> None:
      [("KFOR", "reported", "26,000", None, None, "exact", "2003")]),
     ("In 2023, Allies raised KFOR from 3,800 to 4,500 troops.",
      [("KFOR", "reported", "4,500", None, None, "exact", "2023")]),
+    ("In 2023, Allies increased KFOR from 3,800 to 4,500 troops.",
+     [("KFOR", "reported", "4,500", None, None, "exact", "2023")]),
     ("In 2023, KFOR grew by 500 to 4,500 troops.",
      [("KFOR", "reported", "4,500", None, None, "exact", "2023")]),
     # the first is not the smaller: no range
@@ -97,3 +99,13 @@ def test_neither_end_of_a_range_is_ever_an_exact_figure(low, step, joint, noun) 
     sentence = f"Today, KFOR has {joint.format(f'{low:,}', f'{high:,}')} {noun}."
     assert [(t, lo, hi, a) for _, _, t, lo, hi, a, _ in figures(sentence)] == [
         (None, f"{low:,}", f"{high:,}", "range")]
+
+
+@pytest.mark.parametrize("separator", [",", " ", "'", "."])
+def test_every_thousands_separator_reads_one_number(separator: str) -> None:
+    """T7 (the hypothesis version, with every space character, is in
+    tests/reliability/test_subtle_pages.py)."""
+    assert figures(f"Today, KFOR has about 4{separator}500 troops and 12{separator}000 "
+                   "reservists.") == [
+        ("KFOR", "reported", "4,500", None, None, "about", "today"),
+        ("KFOR", "reported", "12,000", None, None, "exact", "today")]
