@@ -32,11 +32,12 @@ from .records import ParsedPage, ParseError, Section, TroopFigure, figure_text
 from .reference import Reference
 
 # D6: "Last updated" and the day, month and year the site has written: "20 Nov. 2023 17:24",
-# "05-Nov-2013 11:43", "16-Dec-2010 16:26" (with or without the time), or an ISO date
-# "2023-11-20", "2023-11-20 17:24", "2023-11-20T17:24"; seconds, if any, are dropped.
+# "05-Nov-2013 11:43", "16-Dec-2010 16:26", "Nov. 5, 2013" (with or without the time), or an ISO
+# date "2023-11-20", "2023-11-20 17:24", "2023-11-20T17:24"; seconds, if any, are dropped.
 _LAST_UPDATED = re.compile(
     rf"(?i)last\s+updated\s*(?:on\s+)?:?\s*(?:(?P<d>\d{{1,2}})(?:\s+|\s*[-/]\s*)(?P<mon>(?-i:{MON}))"
     r"(?:\s*[-/,]\s*|\s+)?(?P<y>\d{4})"
+    rf"|(?P<mon2>(?-i:{MON}))\s*(?P<d2>\d{{1,2}}),?\s+(?P<y2>\d{{4}})"
     r"|(?P<iso_y>(?:19|20)\d\d)-(?P<iso_m>0[1-9]|1[0-2])-(?P<iso_d>0[1-9]|[12]\d|3[01])(?![\d-]))"
     r"(?:(?:\s*,?\s*|T)(?P<hm>\d{1,2}:\d{2})(?::\d{2})?)?")
 _MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -241,13 +242,14 @@ def _bold_heading(block: Block, cells_per_row: dict[int, int], reference: Refere
 
 
 def _check_today_figure(figures: list[TroopFigure]) -> None:
-    """L1: a historical version states KFOR's reported figure for today exactly once (T6)."""
+    """L1: a historical version states KFOR's reported figure for today, one figure (T6): the
+    same figure stated twice (the highlights and the text) is one."""
     today = [f for f in figures
              if f.force == "KFOR" and f.figure_type == "reported" and f.period_text == "today"]
     if not today:
         raise ParseError("today_figure_missing",
                          "the page states no figure of KFOR's strength today")
-    if len(today) > 1:
+    if len({figure_text(f) for f in today}) > 1:
         stated = "; ".join(f"{figure_text(f)} in {f.source_text!r}" for f in today)
         raise ParseError("today_figure_ambiguous",
                          f"the page states KFOR's strength today {len(today)} times: {stated}"[:500])
@@ -284,6 +286,8 @@ def _last_updated(content: list[Block]) -> tuple[str | None, list[Block]]:
 def _stamp(m: re.Match) -> str:
     if m.group("iso_y"):
         stamp = f"{m.group('iso_d')} {_MONTH_ABBR[int(m.group('iso_m')) - 1]} {m.group('iso_y')}"
+    elif m.group("d2"):
+        stamp = f"{int(m.group('d2')):02d} {month_abbr(m.group('mon2'))} {m.group('y2')}"
     else:
         stamp = f"{int(m.group('d')):02d} {month_abbr(m.group('mon'))} {m.group('y')}"
     if m.group("hm"):

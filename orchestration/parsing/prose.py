@@ -51,7 +51,10 @@ _NOUN_AFTER = re.compile(r"\s+(?:(?:[a-z][a-z-]*|KFOR|NATO(?:-led)?)\s+){0,3}?(t
 _APPROX = (r"approximately|around|about|some|well over|well above|more than|over|nearly|almost|"
            r"roughly|at least|up to|fewer than|less than|under|close to")
 _APPROX_BEFORE = re.compile(rf"(?i)\b({_APPROX})\s+$")
-_TARGET_BEFORE = re.compile(rf"(?i)\b(?:to|of|at|by|numbers?)\s+(?:(?:{_APPROX})\s+)?$")
+# T1: "... to 10,200", "strength of 5,000", "stands at 5,000", and in older versions "KFOR's
+# strength is 16,000" (after a strength word: see _figures)
+_TARGET_BEFORE = re.compile(rf"(?i)\b(?:to|of|at|by|numbers?|is|was|totals?|totalled)\s+"
+                            rf"(?:(?:{_APPROX})\s+)?$")
 _STRENGTH = re.compile(r"(?i)\b(?:troops?|troop levels?|forces?|strength|personnel|soldiers|"
                        r"footprint)\b")
 _PRESENT = re.compile(r"(?i)\b(?:is|are|has|have|consists|comprises|remains|stands|numbers)\b")

@@ -31,6 +31,7 @@ def page(body: str, head: str = "<title>NATO's role in Kosovo</title>"):
     ("Last updated: 31-Jan-2012 23:59:59", "31 Jan 2012 23:59"),
     ("Last updated: 2023-11-20T17:24", "20 Nov 2023 17:24"),
     ("Last updated: 2023-11-20", "20 Nov 2023"),
+    ("Last updated: Nov. 5, 2013 11:43", "05 Nov 2013 11:43"),
 ])
 def test_every_form_of_the_stamp_is_one_stamp(line: str, stamp: str) -> None:
     parsed = page(f"<h1>NATO's role in Kosovo</h1><p>{line}</p>{TODAY}")
@@ -164,3 +165,13 @@ def test_what_is_no_heading(block: str) -> None:
 def test_a_bold_block_at_the_end_is_no_heading() -> None:
     parsed = page(f"<h1>NATO's role in Kosovo</h1>{TODAY}<p><b>Related</b></p>")
     assert len(parsed.sections) == 1
+
+
+def test_the_same_figure_for_today_stated_twice_is_one_figure() -> None:
+    """L1: the highlights and the text may both state today's figure; two different ones refuse."""
+    twice = page(f"<h1>NATO's role in Kosovo</h1>{TODAY}<p>KFOR consists of approximately 5,000 "
+                 "troops.</p>")
+    assert {f.troops_text for f in twice.troop_figures if f.period_text == "today"} == {"5,000"}
+    with pytest.raises(ParseError) as raised:
+        page(f"<h1>NATO's role in Kosovo</h1>{TODAY}<p>KFOR consists of 5,500 troops.</p>")
+    assert raised.value.check == "today_figure_ambiguous"

@@ -109,3 +109,14 @@ def test_every_thousands_separator_reads_one_number(separator: str) -> None:
                    "reservists.") == [
         ("KFOR", "reported", "4,500", None, None, "about", "today"),
         ("KFOR", "reported", "12,000", None, None, "exact", "today")]
+
+
+@pytest.mark.parametrize("sentence", [
+    "Currently, KFOR's strength is 16,000.",
+    "KFOR's current strength stands at 16,000.",
+    "Currently, KFOR's strength totals some 16,000.",
+])
+def test_older_wordings_of_a_strength_as_a_target(sentence: str) -> None:
+    """T1: a number after a strength word and "is", "stands at", "totals"."""
+    assert [(f, t, a, p) for f, _, t, _, _, a, p in figures(sentence)] == [
+        ("KFOR", "16,000", "some" if "some" in sentence else "exact", "today")]
