@@ -389,12 +389,22 @@ def find_article(doc: Tag, marks: Landmarks, title: str,
                                        or 2 * marks.prose(node) >= total):
                 return Article(node, None, _navigation(node, heading, marks, keep))
     start = heading if heading is not None else _title_block(body, title, marks)
-    if start is not None:
-        root = next((node for node in (start, *start.parents)
-                     if node is body or 2 * marks.prose(node) >= total), body)
-    else:
-        root = _holding_half(body, marks, total)
+    root = _around(start, body, marks, total) if start is not None else \
+        _holding_half(body, marks, total)
     return Article(root, start, _navigation(root, start, marks, keep))
+
+
+def _around(start: Tag, body: Tag, marks: Landmarks, total: int) -> Tag:
+    """The lowest element around start holding half the page's text outside links; at most the
+    <body>, or the top element holding start (markup after a stray </html> is another one)."""
+    node = start
+    for parent in (start, *start.parents):
+        if id(parent) not in marks.text:  # the document itself
+            return node
+        node = parent
+        if parent is body or 2 * marks.prose(parent) >= total:
+            return parent
+    return node
 
 
 def _title_block(body: Tag, title: str, marks: Landmarks) -> Tag | None:
