@@ -381,6 +381,8 @@ def find_article(doc: Tag, marks: Landmarks, title: str,
     <h1> (without one, the block that says the title) inside the lowest element around it that
     holds half the page's text outside links. Either way navigation inside it is left out."""
     heading = marks.heading()
+    if heading is not None and clean(text_of(heading)) != title:
+        heading = None  # the site's name (see page._title): the article starts at its title
     body = body_of(doc) or doc
     total = marks.prose(body)
     for kind in ("main", "role", "article"):

@@ -48,6 +48,7 @@ _CLOSED = re.compile(r"(?i)</(?:body|html)\s*>")
 _COMMANDERS_HEADING = re.compile(r"(?i)\bcommanders\b|\bcommanders? of kfor\b|\bcomkfors?\b")
 # "NATO - Topic: NATO's role in Kosovo", and older pages' "NATO Topics: NATO's role in Kosovo" (L3)
 _TITLE_PREFIX = re.compile(r"^(?:NATO\s*[-:|\u2013]\s*|NATO\s+(?=Topics\s*:))?(?:Topics?\s*:\s*)?")
+_SITE_NAME = re.compile(r"\s*[-:|\u2013]\s*\S")  # what follows the site's name in a <title>
 # L5: a heading written as a short block of bold text.
 _HEADING_CHARACTERS = 100
 _HEADING_WORDS = 12
@@ -257,16 +258,21 @@ def _check_today_figure(figures: list[TroopFigure]) -> None:
 
 def _title(marks: Landmarks) -> str:
     """The page's <h1> (L4: the first that is not a link), else any <h1>, else its <title>
-    without the site's prefix (L3)."""
+    without the site's prefix (L3). An <h1> that is the site's name, the start of the <title>
+    ("NATO Topics" of "NATO Topics: NATO's role in Kosovo"), gives way to the <title>'s rest."""
     heading = marks.heading()
+    named = clean(text_of(marks.title)) if marks.title else ""
+    stripped = _TITLE_PREFIX.sub("", named)
     for node in ([heading] if heading is not None else []) + marks.h1:
         text = clean(text_of(node))
         if text:
+            if stripped and text != stripped and _SITE_NAME.match(named[len(text):]) \
+                    and named.startswith(text):
+                return stripped
             return text
-    text = _TITLE_PREFIX.sub("", clean(text_of(marks.title))) if marks.title else ""
-    if not text:
+    if not stripped:
         raise ParseError("title_missing", "the page has neither an <h1> nor a <title>")
-    return text
+    return stripped
 
 
 def _last_updated(content: list[Block]) -> tuple[str | None, list[Block]]:
@@ -344,7 +350,8 @@ def _sections(title: str, content: list[Block]
             current_blocks.append(block)
             section_of.append(len(out))
             continue
-        if block.level == 1 and not seen_title and block.text == title:
+        if not seen_title and block.text == title:  # the title's heading (an <h2> under a site
+            # name's <h1>, L4) opens no section
             seen_title = True
             section_of.append(len(out))
             continue

@@ -175,3 +175,13 @@ def test_the_same_figure_for_today_stated_twice_is_one_figure() -> None:
     with pytest.raises(ParseError) as raised:
         page(f"<h1>NATO's role in Kosovo</h1>{TODAY}<p>KFOR consists of 5,500 troops.</p>")
     assert raised.value.check == "today_figure_ambiguous"
+
+
+def test_an_h1_that_is_the_sites_name_gives_way_to_the_title() -> None:
+    parsed = page("<div><h1>NATO Topics</h1><ul><li><a href='/a'>A-Z</a></li><li><a href='/b'>"
+                  "News</a></li></ul></div><div><h2>NATO's role in Kosovo</h2>" + TODAY
+                  + "<h3>Background</h3><p>KFOR entered Kosovo on 12 June 1999.</p></div>",
+                  head="<title>NATO Topics: NATO's role in Kosovo</title>")
+    assert parsed.title == "NATO's role in Kosovo"
+    assert "NATO Topics" not in parsed.article_text
+    assert [s.heading for s in parsed.sections] == ["NATO's role in Kosovo", "Background"]
