@@ -266,8 +266,8 @@ def _title(marks: Landmarks) -> str:
     for node in ([heading] if heading is not None else []) + marks.h1:
         text = clean(text_of(node))
         if text:
-            if stripped and text != stripped and _SITE_NAME.match(named[len(text):]) \
-                    and named.startswith(text):
+            if (stripped and not stripped.startswith(text) and named.startswith(text)
+                    and _SITE_NAME.match(named[len(text):])):
                 return stripped
             return text
     if not stripped:

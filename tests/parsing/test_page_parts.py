@@ -185,3 +185,9 @@ def test_an_h1_that_is_the_sites_name_gives_way_to_the_title() -> None:
     assert parsed.title == "NATO's role in Kosovo"
     assert "NATO Topics" not in parsed.article_text
     assert [s.heading for s in parsed.sections] == ["NATO's role in Kosovo", "Background"]
+
+
+def test_an_h1_that_starts_a_title_of_the_form_title_dash_site_is_the_title() -> None:
+    parsed = page(f"<h1>NATO's role in Kosovo</h1>{TODAY}",
+                  head="<title>NATO's role in Kosovo - NATO Topics</title>")
+    assert parsed.title == "NATO's role in Kosovo"
