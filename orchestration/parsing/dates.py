@@ -161,16 +161,21 @@ def find_dates(sentence: str) -> list[DateMention]:
             matches = _years_after_a_preposition(pattern, sentence)
         else:
             matches = pattern.finditer(sentence)
+        # taken is in text order and its spans do not overlap, and so are this pattern's matches:
+        # one walk along both finds the matches that overlap nothing taken (linear, L6)
+        added: list[DateMention] = []
+        i = 0
         for m in matches:
             start, end = m.span()
             if start and sentence[start - 1].isalnum():  # "xMay 2013" is no month
                 continue
-            for t in taken:
-                if start < t.end and t.start < end:
-                    break
-            else:
-                taken.append(_mention(kind, m))
-    return sorted(taken, key=lambda d: d.start)
+            while i < len(taken) and taken[i].end <= start:
+                i += 1
+            if i == len(taken) or end <= taken[i].start:
+                added.append(_mention(kind, m))
+        if added:
+            taken = sorted(taken + added, key=lambda d: d.start)  # two sorted runs: linear
+    return taken
 
 
 def _at_word_starts(pattern: re.Pattern, text: str) -> Iterator[re.Match]:
@@ -247,8 +252,14 @@ _LIST_DATE = re.compile(rf"(?P<d>\d{{1,2}})\s*(?P<mon>{MON})\s*,?\s*(?P<y>{YEAR}
                         rf"|(?P<mon2>{MON})\s+(?P<d2>\d{{1,2}}),?\s+(?P<y2>{YEAR})")
 PRESENT = re.compile(r"(?i)^(?:present|today|now|incumbent|current)$")
 # Brackets may wrap the range: "Lt. Gen. Sir Michael Jackson, UK A (09 Jun 1999 - 08 Oct 1999)".
-_RANGE = re.compile(rf"^\s*[(\[]?\s*(?P<start>{DAY_DATE})(?:{DASH}(?P<end>{DAY_DATE}|[A-Za-z]+))?"
+# C1: "since <date>" is in office; a start with a dash and no end ("10 Oct 2023 -") is a start
+# whose end may follow on the next line, as a start alone is.
+_RANGE = re.compile(rf"^\s*[(\[]?\s*(?P<since>[Ss]ince\s+)?(?P<start>{DAY_DATE})"
+                    rf"(?:{DASH}(?P<end>{DAY_DATE}|[A-Za-z]+)|(?P<open>\s*[-\u2010-\u2014\u2212]))?"
                     rf"\s*[)\]]?\s*\.?$")
+# C4: date lines inside a longer line ("<name> <dates> <name> <dates>": a list without breaks).
+RANGE_IN_TEXT = re.compile(rf"(?P<start>{DAY_DATE})(?:{DASH}(?P<end>{DAY_DATE}"
+                           rf"|[Pp]resent|PRESENT|[Tt]oday|[Nn]ow|[Ii]ncumbent|[Cc]urrent)\b)?")
 
 
 def list_date(token: str) -> str | None:
@@ -270,7 +281,7 @@ def list_range(line: str) -> tuple[str, str | None, bool] | None:
     start = list_date(m.group("start"))
     end_token = m.group("end")
     if end_token is None:
-        return start, None, False
+        return start, None, m.group("since") is not None  # "10 Oct 2023 -": the end may follow
     if PRESENT.match(end_token):
         return start, None, True
     end = list_date(end_token)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import codecs
 import re
+import time
 import unicodedata
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bs4 import BeautifulSoup, NavigableString, ParserRejectedMarkup, Tag
@@ -27,6 +29,23 @@ _BLOCK = {"p", "div", "section", "article", "main", "header", "footer", "ul", "o
           "figcaption", "blockquote", "pre", "address", "h1", "h2", "h3", "h4", "h5", "h6", "hr",
           "center", "details", "summary", "body"}
 _HEADING = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+_BOLD = {"b", "strong"}
+_BOLD_STYLE = re.compile(r"(?i)font-weight\s*:\s*(?:bold|[6-9]00)")
+# L4: elements and ARIA roles that are the site's, not the article's, and a copyright line.
+_CHROME = {"nav", "aside", "header", "footer", "menu"}
+_CHROME_ROLES = {"navigation", "banner", "contentinfo", "complementary", "search", "menu",
+                 "menubar"}
+_COPYRIGHT = re.compile(r"(?i)\s*(?:\u00a9|&copy;|\(c\)\s|copyright\b)")
+# L6: what a body may be before it is read. The page has about 180 tags nested about 10 deep;
+# a body beyond these is not a version of it, and reading it would hold the warehouse's lock.
+MAX_ELEMENTS = 60_000
+MAX_DEPTH = 512
+_TAG_START = re.compile(r"<[A-Za-z]")
+# L4: elements that hold paragraphs of an article, and lists (never the article's container).
+_PARAGRAPHS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "section",
+               "article", "main"}
+_LISTS = {"ul", "ol", "dl", "menu"}
+_ONE_LINK = 80  # characters: a block that is one link this short is a link, not a paragraph
 _AS_WINDOWS_1252 = {"iso8859-1": "cp1252", "latin-1": "cp1252", "ascii": "cp1252"}
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.I)
 _CT_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_\-:.]+)", re.I)
@@ -48,17 +67,6 @@ _INVISIBLE = re.compile(
 _CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1f]")
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0e-\x1f]")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
-
-
-@dataclass(frozen=True)
-class Block:
-    kind: str  # heading | para | item | cell
-    level: int  # heading level, 0 otherwise
-    lines: tuple[str, ...]  # <br> and table cells split a block into lines
-
-    @property
-    def text(self) -> str:
-        return " ".join(self.lines)
 
 
 def clean(text: str) -> str:
@@ -207,9 +215,15 @@ def _decode_utf16(body: bytes, codec: str, bom: int, found: str) -> str:
 
 def parse_tree(text: str) -> BeautifulSoup:
     """The document as a BeautifulSoup tree built by lxml. Its first element is the root (<html>);
-    markup after a stray </html> makes lxml start another top-level <html> after it."""
+    markup after a stray </html> makes lxml start another top-level <html> after it. A body with
+    more tags than any version of the page has is refused before the tree is built (L6)."""
     # A leading XML declaration is no part of an HTML document (XHTML served as text/html).
     text = _XML_DECLARATION.sub("", text)
+    tags = sum(1 for _ in _TAG_START.finditer(text))
+    if tags > MAX_ELEMENTS:
+        raise ParseError("too_many_elements", f"the body has {tags:,} tags, more than the "
+                                              f"{MAX_ELEMENTS:,} any version of the page could "
+                                              "have; refusing to read it")
     try:
         with warnings.catch_warnings():
             # BeautifulSoup warns about markup it thinks odd (XML parsed as HTML, text that looks
@@ -242,48 +256,186 @@ def text_of(node: Tag) -> str:
     return "".join(s for s in node.descendants if is_text(s))
 
 
+class Deadline:
+    """L6: a parse's deadline, on the monotonic clock. It decides only whether a parse finishes,
+    never what it reads: the records stay a function of the bytes."""
+
+    def __init__(self, seconds: float | None):
+        self.seconds = seconds
+        self.at = None if seconds is None else time.monotonic() + seconds
+
+    def check(self, step: str) -> None:
+        if self.at is not None and time.monotonic() > self.at:
+            raise ParseError("parse_deadline", f"the parse took longer than {self.seconds:g} s "
+                                               f"({step}); refusing the page")
+
+
+NO_DEADLINE = Deadline(None)
+
+
 @dataclass
 class Landmarks:
-    """What one walk over the document finds: the <h1>s and the first <title>, and the elements
-    that can hold the article, in document order."""
+    """What one walk over the document finds: the <h1>s and the first <title>, the elements that
+    can hold the article, in document order, and the text each element holds (L4)."""
 
     h1: list[Tag]
     title: Tag | None
-    candidates: dict[str, list[Tag]]  # main | role=main | article | id=content
+    candidates: dict[str, list[Tag]]  # main | role (role=main) | article
+    # id(element) -> [characters of text outside links, characters inside links, links,
+    # paragraphs (p, div, headings ...) inside it]
+    text: dict[int, list[int]]
+    first_text: dict[int, str]  # id(element) -> its first string of text
+
+    def prose(self, node: Tag) -> int:
+        return self.text[id(node)][0]
+
+    def heading(self) -> Tag | None:
+        """The page's own <h1> (L4): the first that holds text, not a link (a logo)."""
+        with_text = [node for node in self.h1 if sum(self.text[id(node)][:2])]
+        return next((node for node in with_text if self.text[id(node)][0]),
+                    with_text[0] if with_text else None)
 
 
-def landmarks(soup: BeautifulSoup) -> Landmarks:
-    """Over the whole document, every top-level element included."""
+def landmarks(soup: BeautifulSoup, deadline: Deadline = NO_DEADLINE) -> Landmarks:
+    """Over the whole document, every top-level element included; one iterative walk (a deep
+    document cannot exhaust the stack), refusing nesting deeper than MAX_DEPTH (L6)."""
     h1: list[Tag] = []
     title = None
-    found: dict[str, list[Tag]] = {"main": [], "role": [], "article": [], "id": []}
-    for node in soup.descendants:
-        if not isinstance(node, Tag):
+    found: dict[str, list[Tag]] = {"main": [], "role": [], "article": []}
+    counts: dict[int, list[int]] = {}
+    first_text: dict[int, str] = {}
+    waiting: list[Tag] = []  # elements opened whose first text has not come yet
+    open_counts: list[list[int]] = []
+    in_link = in_drop = 0
+    stack: list = [(node, 0) for node in reversed(soup.contents)]
+    seen = 0
+    while stack:
+        node, closing = stack.pop()
+        if closing:
+            mine = open_counts.pop()
+            if open_counts:
+                parent = open_counts[-1]
+                parent[0] += mine[0]
+                parent[1] += mine[1]
+                parent[2] += mine[2]
+                parent[3] += mine[3] + (node.name in _PARAGRAPHS)
+            in_link -= closing & 1
+            in_drop -= closing >> 1 & 1
             continue
+        if not isinstance(node, Tag):
+            if open_counts and not in_drop and is_text(node) and not node.isspace():
+                open_counts[-1][1 if in_link else 0] += len(node.strip())
+                if waiting:
+                    for element in waiting:
+                        first_text[id(element)] = node
+                    waiting.clear()
+            continue
+        seen += 1
+        if not seen % 4096:
+            deadline.check("reading the markup")
+        if len(open_counts) >= MAX_DEPTH:
+            raise ParseError("nesting_too_deep", f"the markup nests elements more than "
+                                                 f"{MAX_DEPTH} deep (<{node.name}> inside "
+                                                 f"{MAX_DEPTH} others); refusing to read it")
         name = node.name
-        if name == "h1":
+        attrs = node.attrs
+        mine = [0, 0, 0, 0]
+        counts[id(node)] = mine
+        open_counts.append(mine)
+        waiting.append(node)
+        flags = 0
+        if name == "a" and attrs and attrs.get("href") is not None:
+            mine[2] = 1
+            in_link += 1
+            flags = 1
+        elif name in _DROP:
+            in_drop += 1
+            flags = 2
+        elif name == "h1":
             h1.append(node)
         elif name == "title" and title is None:
             title = node
         elif name == "main" or name == "article":
             found[name].append(node)
-        attrs = node.attrs
-        if attrs:
-            if attrs.get("role") == "main":
-                found["role"].append(node)
-            if attrs.get("id") == "content":
-                found["id"].append(node)
-    return Landmarks(h1, title, found)
+        if attrs and attrs.get("role") == "main":
+            found["role"].append(node)
+        stack.append((node, flags | 4))
+        stack.extend((child, 0) for child in reversed(node.contents))
+    return Landmarks(h1, title, found, counts, first_text)
 
 
-def article_root(doc: Tag, marks: Landmarks) -> Tag:
-    """The element holding the article: <main>, [role=main], <article> or #content (the first of
-    each that holds a heading), else <body>."""
-    for kind in ("main", "role", "article", "id"):
+@dataclass(frozen=True)
+class Article:
+    """Where the article is (L4): the element holding it, the element reading starts at (None:
+    the root's start) and the elements left out as navigation (ids)."""
+
+    root: Tag
+    start: Tag | None
+    skip: frozenset[int]
+
+
+def find_article(doc: Tag, marks: Landmarks, title: str,
+                 keep: Callable[[str], bool] = lambda text: False) -> Article:
+    """L4: the article is the page's <main>, [role=main] or <article> (the first that holds a
+    heading and the page's <h1> or half its text); else it is found by content: from the page's
+    <h1> (without one, the block that says the title) inside the lowest element around it that
+    holds half the page's text outside links. Either way navigation inside it is left out."""
+    heading = marks.heading()
+    if heading is not None and clean(text_of(heading)) != title:
+        heading = None  # the site's name (see page._title): the article starts at its title
+    body = body_of(doc) or doc
+    total = marks.prose(body)
+    for kind in ("main", "role", "article"):
         for node in marks.candidates[kind]:
-            if _has_heading(node):
+            if _has_heading(node) and (heading is None or _contains(node, heading)
+                                       or 2 * marks.prose(node) >= total):
+                return Article(node, None, _navigation(node, heading, marks, keep))
+    start = heading if heading is not None else _title_block(body, title, marks)
+    root = _around(start, body, marks, total) if start is not None else \
+        _holding_half(body, marks, total)
+    return Article(root, start, _navigation(root, start, marks, keep))
+
+
+def _around(start: Tag, body: Tag, marks: Landmarks, total: int) -> Tag:
+    """The lowest element around start holding half the page's text outside links; at most the
+    <body>, or the top element holding start (markup after a stray </html> is another one)."""
+    node = start
+    for parent in (start, *start.parents):
+        if id(parent) not in marks.text:  # the document itself
+            return node
+        node = parent
+        if parent is body or 2 * marks.prose(parent) >= total:
+            return parent
+    return node
+
+
+def _title_block(body: Tag, title: str, marks: Landmarks) -> Tag | None:
+    """The first element outside links that says the title and nothing else."""
+    size = len(title)
+    for node in body.descendants:
+        if isinstance(node, Tag) and node.name not in _DROP:
+            prose, linked = marks.text[id(node)][:2]
+            if not linked and size - 4 <= prose <= size + 4 and clean(text_of(node)) == title:
                 return node
-    return body_of(doc) or doc
+    return None
+
+
+def _holding_half(body: Tag, marks: Landmarks, total: int) -> Tag:
+    """The lowest element holding half the page's text outside links that holds paragraphs of it:
+    a layout table's cell, never a list or a table of data (whose cells hold no paragraphs)."""
+    node = body
+    while True:
+        for child in node.contents:
+            if (isinstance(child, Tag) and 2 * marks.prose(child) >= total > 0
+                    and child.name not in _LISTS and marks.text[id(child)][3]):
+                node = child
+                break
+        else:
+            return node
+
+
+def _contains(node: Tag, inner: Tag) -> bool:
+    return inner is node or any(parent is node for parent in inner.parents)
 
 
 def body_of(doc: Tag) -> Tag | None:
@@ -299,13 +451,67 @@ def _has_heading(node: Tag) -> bool:
     return False
 
 
-def blocks(root: Tag) -> list[Block]:
-    """Linearise the article into blocks in document order: one walk over its elements and
-    strings, then the text that follows the root up to the next element (its tail)."""
+def _navigation(root: Tag, start: Tag | None, marks: Landmarks,
+                keep: Callable[[str], bool]) -> frozenset[int]:
+    """L4: the elements inside the article that are navigation, not its text: <nav>, <aside>,
+    <header>, <footer> and their ARIA roles, link lists (two links or more, four fifths of the
+    text in links), a short block that is one link and nothing else ("Related: ...", "Top of
+    page") unless `keep` says its text is the article's (a commander's name linked to a
+    biography), and copyright lines. Never the start, an element holding it, or a heading."""
+    protected = {id(start), *(id(p) for p in start.parents)} if start is not None else set()
+    skip: set[int] = set()
+    stack = [child for child in reversed(root.contents) if isinstance(child, Tag)]
+    while stack:
+        el = stack.pop()
+        if id(el) not in protected and _is_navigation(el, marks, keep):
+            skip.add(id(el))
+            continue
+        stack.extend(child for child in reversed(el.contents) if isinstance(child, Tag))
+    return frozenset(skip)
+
+
+def _is_navigation(el: Tag, marks: Landmarks, keep: Callable[[str], bool]) -> bool:
+    name = el.name
+    if name in _HEADING:
+        return False
+    if name in _CHROME or (el.attrs and el.attrs.get("role") in _CHROME_ROLES):
+        return True
+    prose, linked, links = marks.text[id(el)][:3]
+    if links >= 2 and linked >= 4 * prose:
+        return True
+    if (links == 1 and not prose and 0 < linked <= _ONE_LINK and name in _BLOCK
+            and not keep(clean(text_of(el)))):
+        return True
+    first = marks.first_text.get(id(el))
+    return (0 < prose + linked < 300 and first is not None
+            and _COPYRIGHT.match(first) is not None)
+
+
+@dataclass(frozen=True)
+class Block:
+    kind: str  # heading | para | item | cell
+    level: int  # heading level, 0 otherwise
+    lines: tuple[str, ...]  # <br> and table cells split a block into lines
+    bold: bool = False  # all its text is bold (<b>, <strong>, font-weight): a heading? (L5)
+    row: int = 0  # the table row of a cell (1, 2, ...), 0 otherwise (C3)
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.lines)
+
+
+def blocks(root: Tag, start: Tag | None = None, skip: frozenset[int] = frozenset(),
+           deadline: Deadline = NO_DEADLINE) -> list[Block]:
+    """Linearise the article into blocks in document order: one iterative walk over its elements
+    and strings from `start` on (L4), leaving out the `skip` elements, then the text that follows
+    the root up to the next element (its tail)."""
     out: list[Block] = []
     lines: list[str] = []
     buf: list[str] = []
-    state = ["para", 0]  # kind and level of the block being read
+    # kind and level of the block being read; whether it has bold text and other text; its row
+    state: list = ["para", 0, False, False, 0]
+    rows = [0]  # table rows open, innermost last
+    counter = [0]  # table rows seen
 
     def end_line():
         if not buf:
@@ -320,45 +526,76 @@ def blocks(root: Tag) -> list[Block]:
     def end_block():
         end_line()
         if lines:
-            out.append(Block(state[0], state[1], tuple(lines)))
+            out.append(Block(state[0], state[1], tuple(lines), state[2] and not state[3],
+                             state[4]))
             lines.clear()
-        state[0], state[1] = "para", 0
+        state[:] = ["para", 0, False, False, 0]
 
-    def walk(el: Tag):
-        tag = el.name.lower()
-        attributes = el.attrs
-        if tag in _DROP or (attributes and ("hidden" in attributes
-                                            or attributes.get("aria-hidden") == "true")):
-            return
+    started = start is None
+    bold = 0
+    seen = 0
+    # (node, 0) opens a node; (node, flags) closes an element: 1 a block, 2 bold, 4 a table row
+    stack: list = [(root, 0)]
+    while stack:
+        node, closing = stack.pop()
+        if closing:
+            if closing & 1:
+                end_block()
+            bold -= closing >> 1 & 1
+            if closing & 4:
+                rows.pop()
+            continue
+        if type(node) is NavigableString or (not isinstance(node, Tag) and is_text(node)):
+            if started:
+                buf.append(node)
+                if not node.isspace():
+                    state[2 if bold else 3] = True
+            continue
+        if not isinstance(node, Tag):
+            continue
+        seen += 1
+        if not seen % 4096:
+            deadline.check("reading the article")
+        if node is start:
+            started = True
+        tag = node.name.lower()
+        attributes = node.attrs
+        if tag in _DROP or id(node) in skip or (
+                attributes and ("hidden" in attributes
+                                or attributes.get("aria-hidden") == "true")):
+            continue
         level = _HEADING.get(tag) or (
             _aria_level(attributes) if attributes and attributes.get("role") == "heading" else 0)
         block = tag in _BLOCK or bool(level)
+        flags = 8
         if tag == "br":
             end_line()
         elif block:
+            flags |= 1
             end_block()
             if level:
                 state[0], state[1] = "heading", level
             elif tag == "li" or tag == "dd" or tag == "dt":
                 state[0] = "item"
             elif tag in ("td", "th"):
-                state[0] = "cell"
-        for child in el.contents:
-            if type(child) is NavigableString:  # the common case first
-                buf.append(child)
-            elif isinstance(child, Tag):
-                walk(child)
-            elif is_text(child):
-                buf.append(child)
-        if block:
-            end_block()
-
-    walk(root)
+                state[0], state[4] = "cell", rows[-1]
+            elif tag == "tr":
+                counter[0] += 1
+                rows.append(counter[0])
+                flags |= 4
+        if tag in _BOLD or (attributes and "style" in attributes
+                            and _BOLD_STYLE.search(str(attributes["style"]))):
+            bold += 1
+            flags |= 2
+        stack.append((node, flags))
+        stack.extend((child, 0) for child in reversed(node.contents))
     for node in root.next_siblings:
         if isinstance(node, Tag):
             break
         if is_text(node):
             buf.append(node)
+            if not node.isspace():
+                state[3] = True
     end_block()
     return out
 

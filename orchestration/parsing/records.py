@@ -46,13 +46,24 @@ class TroopFigure:
     force: str | None
     figure_type: str  # reported | authorised | mandated_maximum
     personnel: str  # troops | active | reserve | staff
-    troops_text: str  # "4,500"
-    approximation: str  # approximately | around | some | ... | exact
+    troops_text: str | None  # "4,500"; None for a range (T8)
+    approximation: str  # approximately | around | some | ... | exact | range (T8)
     period_text: str | None  # "Jun 2003", "early 2002", "today" ...
     date_rule: str  # which step of rule T3 (docs/rules.md) gave the period
     contributing_nations_text: str | None
     section: str
     source_text: str
+    # T8: a range's ends ("between 4,500 and 5,000"), None otherwise. Appended last: a raw table
+    # written before them gains the columns at its end (orchestration/raw_tables.py).
+    troops_low_text: str | None = None
+    troops_high_text: str | None = None
+
+
+def figure_text(figure: TroopFigure) -> str:
+    """How a figure reads in a message: "4,500", or "4,500 to 5,000" for a range (T8)."""
+    if figure.troops_text is None:
+        return f"{figure.troops_low_text} to {figure.troops_high_text}"
+    return figure.troops_text
 
 
 @dataclass(frozen=True)

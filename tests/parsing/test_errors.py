@@ -9,7 +9,6 @@ import re
 
 import pytest
 from variants import (
-    COMMANDERS_HEADING,
     CONTENT_TYPE,
     as_windows_1252,
     commander_pairs,
@@ -80,11 +79,10 @@ CASES = {
     "a codec that is not a charset": (snapshot_bytes(), "text/html; charset=base64",
                                       "charset_unknown"),
     # -- the page without a part the warehouse needs --
-    "commanders heading renamed": (_page(lambda p: p.replace(
-        "KFOR commanders in chronological order", "Leadership history")), CONTENT_TYPE,
+    "no list and no heading naming the commanders": (_page(lambda p: replace_commanders(
+        p, "<p>See the KFOR website.</p>").replace("KFOR commanders in chronological order",
+                                                   "Leadership history")), CONTENT_TYPE,
         "commanders_missing"),
-    "commanders heading removed": (_page(lambda p: p.replace(COMMANDERS_HEADING, "")),
-                                   CONTENT_TYPE, "commanders_missing"),
     "commanders section empty": (_page(lambda p: replace_commanders(p, "")), CONTENT_TYPE,
                                  "commanders_empty"),
     "commanders section without commanders": (_page(lambda p: replace_commanders(
@@ -141,8 +139,7 @@ def test_error_names_the_offending_commander_line() -> None:
 
 
 def test_renamed_heading_error_lists_the_headings_found() -> None:
-    body = _page(lambda p: p.replace("KFOR commanders in chronological order",
-                                     "Leadership history"))
+    body = CASES["no list and no heading naming the commanders"][0]
     with pytest.raises(ParseError) as raised:
         parse_page(body, CONTENT_TYPE, REFERENCE)
     assert "'Leadership history'" in raised.value.message

@@ -1,7 +1,9 @@
-"""Property tests: whatever the body, parse_page returns a non-empty page or raises ParseError
-with a known check; never another exception, never an empty success.
+"""Property tests over generated pages: whatever the body, parse_page returns a non-empty page or
+raises ParseError with a known check, never another exception, never an empty success; and the
+version key does not move under markup-only changes (comments, whitespace, other markup for the
+same text, the site's chrome around an older layout's article, L4).
 
-The normal run draws ~200 examples per property; the `slow` versions draw 1,000
+The normal run draws 50 to 150 examples per property; the `slow` versions draw 1,000
 (`pytest -m slow tests/parsing`)."""
 
 from __future__ import annotations
@@ -10,9 +12,24 @@ import hashlib
 import re
 
 import pytest
+from families import LAYOUTS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from variants import CONTENT_TYPE, snapshot_bytes, snapshot_text
+from variants import (
+    CONTENT_TYPE,
+    commanders_as_br_lines,
+    commanders_as_definition_list,
+    commanders_as_table_rows,
+    snapshot_bytes,
+    snapshot_text,
+    with_crlf,
+    with_div_headings,
+    with_entities,
+    with_unclosed_p_and_li,
+    with_uppercase_tags,
+    with_wrappers,
+    without_main,
+)
 
 from orchestration.core.reference import load_reference
 from orchestration.parsing import ParsedPage, ParseError, parse_page
@@ -23,6 +40,7 @@ KNOWN_CHECKS = {
     "empty_body", "not_html", "charset_unknown", "charset_mismatch", "title_missing",
     "last_updated_missing", "commanders_missing", "commanders_empty", "commander_without_dates",
     "commander_dates_without_name", "unreadable_number", "last_updated_conflict", "truncated",
+    "too_many_elements", "nesting_too_deep", "parse_deadline",
 }
 _LIST_DATE = re.compile(r"\d\d [A-Z][a-z]{2} \d{4}")
 # The canonical period grammar the dbt macro period_bounds reads (see dates.py).
@@ -35,7 +53,8 @@ _PERIOD = re.compile(r"(?:\d\d (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|De
 _COMMON = dict(deadline=None, database=None, print_blob=True,
                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                       HealthCheck.large_base_example])
-FAST = settings(max_examples=200, **_COMMON)
+FAST = settings(max_examples=150, **_COMMON)
+PAGES = settings(max_examples=50, **_COMMON)  # whole pages: 20-40 ms each
 SLOW = settings(max_examples=1000, **_COMMON)
 
 SNAPSHOT = snapshot_text()
@@ -175,7 +194,7 @@ def mutated_snapshot(draw) -> bytes:
     return body
 
 
-@FAST
+@PAGES
 @given(body=mutated_snapshot(), content_type=st.sampled_from([CONTENT_TYPE, None]))
 def test_mutated_snapshot(body: bytes, content_type: str | None) -> None:
     assert_parses_or_refuses(body, content_type)
@@ -205,7 +224,69 @@ def snapshot_with_noise(draw) -> str:
     return "".join(pieces) + SNAPSHOT[last:]
 
 
-@FAST
+@PAGES
 @given(page=snapshot_with_noise())
 def test_comments_and_whitespace_between_tags_change_nothing(page: str) -> None:
     assert parse_page(page.encode("utf-8"), CONTENT_TYPE, REFERENCE) == SNAPSHOT_PAGE
+
+
+# -- other markup for the same text -----------------------------------------------------------------
+
+# Renderings that change only markup, in an order in which each still finds what it rewrites.
+LIST_MARKUP = [None, commanders_as_br_lines, commanders_as_table_rows,
+               commanders_as_definition_list]
+MARKUP = [without_main, with_wrappers, with_div_headings, with_entities, with_uppercase_tags,
+          with_unclosed_p_and_li, with_crlf]
+
+
+@PAGES
+@given(commanders=st.sampled_from(LIST_MARKUP),
+       rest=st.lists(st.sampled_from(MARKUP), unique=True, max_size=4))
+def test_markup_only_changes_keep_the_version_key(commanders, rest) -> None:
+    page = snapshot_text()
+    for transform in [commanders, *sorted(rest, key=MARKUP.index)]:
+        if transform is not None:
+            page = transform(page)
+    assert parse_page(page.encode(), CONTENT_TYPE, REFERENCE) == SNAPSHOT_PAGE
+
+
+# The site's chrome: menus, link lists, footers, sidebars, tools; some with dates and figures that
+# would become facts if they were read (L4).
+CHROME = [
+    "<ul><li><a href='/a'>Home</a></li><li><a href='/b'>NATO A-Z</a></li></ul>",
+    "<nav><a href='/'>Home</a> <a href='/n'>News: 12 June 2009 - 4,000 troops leave</a></nav>",
+    "<div role='navigation'><a href='/x'>Multimedia</a><br><a href='/y'>Official texts</a></div>",
+    "<p>&copy; NATO 2011 | <a href='/c'>Contact</a> | <a href='/d'>Disclaimer</a></p>",
+    "<footer><p>Copyright NATO, 2 March 2011</p></footer>",
+    "<p><a href='/r'>Related: the 5,000 troops of 2004</a></p>",
+    "<aside><h3>In focus</h3><p>On 3 May 2010, 2,000 troops left.</p></aside>",
+    "<div class='tools'><a href='#'>Print</a> | <a href='#'>E-mail this page</a></div>",
+    "<table><tr><td><a href='/1'>One</a></td><td><a href='/2'>Two</a></td></tr></table>",
+]
+OLDER = {layout.id: (layout.body(), layout.requirements) for layout in LAYOUTS
+         if not layout.id.startswith("snapshot")}
+_BOUNDARY = re.compile(r"(?i)</(?:p|ul|div|table)>")
+
+
+@st.composite
+def older_page_with_chrome(draw) -> tuple[str, bytes, bytes]:
+    name = draw(st.sampled_from(sorted(OLDER)))
+    body, _ = OLDER[name]
+    encoding = "cp1252" if b"windows-1252" in body else "utf-8"
+    text = body.decode(encoding)
+    cuts = sorted(draw(st.lists(st.sampled_from([m.end() for m in _BOUNDARY.finditer(text)]),
+                                min_size=1, max_size=6)))
+    pieces, last = [], 0
+    for cut in cuts:
+        pieces += [text[last:cut], draw(st.sampled_from(CHROME))]
+        last = cut
+    return name, body, ("".join(pieces) + text[last:]).encode(encoding)
+
+
+@PAGES
+@given(case=older_page_with_chrome())
+def test_the_sites_chrome_around_an_older_article_changes_nothing(case) -> None:
+    name, body, with_chrome = case
+    requirements = OLDER[name][1]
+    assert parse_page(with_chrome, None, REFERENCE, requirements) == \
+        parse_page(body, None, REFERENCE, requirements)

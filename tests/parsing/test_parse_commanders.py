@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from orchestration.core.reference import load_reference
 from orchestration.parsing import ParseError
-from orchestration.parsing.commanders import parse_commanders, split_name
+from orchestration.parsing.commanders import (
+    Line,
+    commander_lists,
+    name_line,
+    parse_commanders,
+    split_name,
+)
+from orchestration.core.reference import load_reference
 
 REFERENCE = load_reference()
 
@@ -90,3 +96,94 @@ def test_list_errors(lines: list[str], check: str) -> None:
     with pytest.raises(ParseError) as raised:
         parse_commanders(lines, "Commanders", REFERENCE)
     assert raised.value.check == check
+
+
+# -- C4: the list by its shape -----------------------------------------------------------------------
+
+def _lists(*lines: str | tuple[str, str | int]) -> list[list[str]]:
+    """commander_lists over lines; ("h", text) is a heading, (row, text) a table cell."""
+    out = []
+    for i, line in enumerate(lines):
+        if isinstance(line, tuple):
+            kind, text = line
+            out.append(Line(text, i, heading=kind == "h", row=kind if isinstance(kind, int) else 0))
+        else:
+            out.append(Line(line, i))
+    return [list(found.lines) for found in commander_lists(out, REFERENCE)]
+
+
+JACKSON, J_DATES = "Lt. Gen. Sir Michael Jackson, UK A", "09 Jun 1999 - 08 Oct 1999"
+REINHARDT, R_DATES = "Lt. Gen. Klaus Reinhardt, GE A", "08 Oct 1999 - 18 Apr 2000"
+PROSE = "KFOR deployed into Kosovo on 12 June 1999, in the wake of an air campaign."
+
+
+def test_a_list_is_found_under_any_heading_or_none() -> None:
+    assert _lists(PROSE, JACKSON, J_DATES, REINHARDT, R_DATES, PROSE) == [
+        [JACKSON, J_DATES, REINHARDT, R_DATES]]
+    assert _lists(("h", "Leadership"), JACKSON, J_DATES) == [[JACKSON, J_DATES]]
+
+
+def test_headings_and_short_lines_inside_a_list_do_not_end_it() -> None:
+    assert _lists(JACKSON, J_DATES, ("h", "2000-2009"), REINHARDT, "(acting)", R_DATES) == [
+        [JACKSON, J_DATES, "2000-2009", REINHARDT, "(acting)", R_DATES]]
+
+
+def test_a_line_of_prose_ends_a_list_and_dates_alone_are_prose() -> None:
+    assert _lists(JACKSON, J_DATES, PROSE, REINHARDT, R_DATES) == [
+        [JACKSON, J_DATES], [REINHARDT, R_DATES]]
+    assert _lists(PROSE, "12 June 2009", J_DATES, PROSE) == []  # no one named: no list
+
+
+def test_dates_that_lost_their_name_are_a_list_when_the_page_has_one() -> None:
+    """A whole date line after the list (its name lost in prose) is refused, never dropped."""
+    found = _lists(JACKSON, J_DATES, "Lt. Gen. Klaus Reinhardt of the German Army", R_DATES)
+    assert found == [[JACKSON, J_DATES], [R_DATES]]
+    with pytest.raises(ParseError) as raised:
+        parse_commanders(found[1], "Commanders", REFERENCE)
+    assert raised.value.check == "commander_dates_without_name"
+
+
+def test_dates_before_a_heading_that_opens_the_list_are_not_its() -> None:
+    assert _lists("12 June 2009", ("h", "Commanders"), JACKSON, J_DATES) == [
+        [JACKSON, J_DATES]]
+
+
+def test_a_row_whose_cells_split_the_name_line_is_one_name_line() -> None:
+    rows = [(1, "Lt. Gen."), (1, "Sir Michael Jackson"), (1, "UK A"), (1, "09 Jun 1999"),
+            (1, "08 Oct 1999"), (2, "08 Oct 1999"), (2, "Lt. Gen."), (2, "Klaus Reinhardt"),
+            (2, "GE A")]
+    found = _lists((3, "Rank"), (3, "Name"), *rows)
+    assert found == [["Lt. Gen. Sir Michael Jackson UK A", "09 Jun 1999", "08 Oct 1999",
+                      "08 Oct 1999", "Lt. Gen. Klaus Reinhardt GE A"]]
+
+
+def test_a_line_of_several_entries_is_read_entry_by_entry() -> None:
+    line = f"{JACKSON} {J_DATES}; {REINHARDT} {R_DATES}."
+    assert _lists(line) == [[JACKSON, J_DATES, REINHARDT, R_DATES]]
+    assert _lists(f"{J_DATES} {JACKSON}") == [[JACKSON, J_DATES]]  # dates first, one entry
+    assert _lists(f"{JACKSON} {J_DATES} and then {R_DATES}") == []  # not entries: prose
+
+
+@pytest.mark.parametrize(("line", "is_name"), [
+    ("Lt. Gen. Sir Michael Jackson, UK A", True),
+    ("Lt. Gen. Sir Michael Jackson (UK A)", True),
+    ("Lt. Gen. Sir Michael Jackson - UK A", True),
+    ("Lt. Gen. Sir Michael Jackson UK A", True),
+    ("Lt. Gen. Sir Michael Jackson, UK/A", True),
+    ("Lt. Gen. JOHN SMITH, UK A", True),
+    ("Lt. Gen. Sir Michael Jackson, UK A (acting)", True),
+    ("Michael Jackson, UK A", True),
+    ("Kosovo Security Force (KSF)", False),
+    ("NATO Advisory and Liaison Team (NALT)", False),
+    ("Jackson, UK A", False),  # one word and no rank
+    ("the general, UK A", False),
+    ("Lt. Gen. Sir Michael Jackson, UK A, who led the force", False),
+])
+def test_name_lines(line: str, is_name: bool) -> None:
+    assert bool(name_line(line, REFERENCE)) is is_name
+
+
+def test_a_name_line_with_its_dates_keeps_its_source_once() -> None:
+    [c] = parse_commanders(["Maj. Gen. Özkan Ulutaş (TU A) 10 Oct 2023 \u2013 present"],
+                           "Commanders", REFERENCE)
+    assert c.source_text == "Maj. Gen. Özkan Ulutaş (TU A) 10 Oct 2023 \u2013 present"

@@ -1,14 +1,13 @@
 """Renderings of the 20 Nov 2023 snapshot that say the same thing in other markup.
 
-Each helper takes the snapshot's HTML (a str) and returns the transformed HTML. `VARIANTS` names
-every rendering the parser must read to the same facts, with the bytes and Content-Type to feed
-it, and whether the rendering changes only markup (then the article text, and so the version key,
-must not change). Other tests may import these helpers: tests/parsing is on sys.path under
-pytest's default import mode."""
+Each helper takes the snapshot's HTML (a str) and returns the transformed HTML; a `Variant` names
+one rendering with the Content-Type to feed it and whether it changes only markup (then the
+article text, and so the version key, must not change). families.py lists the renderings the
+parser must read to the snapshot's facts. Other tests may import these helpers: tests/parsing is
+on sys.path under pytest's default import mode."""
 
 from __future__ import annotations
 
-import codecs
 import html as htmllib
 import itertools
 import re
@@ -253,7 +252,7 @@ def as_windows_1252(page: str, meta: str = '<meta charset="windows-1252">') -> b
     return page.encode("cp1252", errors="xmlcharrefreplace")
 
 
-# -- the catalogue ---------------------------------------------------------------------------------
+# -- a rendering ---------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Variant:
@@ -265,73 +264,3 @@ class Variant:
     def body(self) -> bytes:
         out = self.render(snapshot_text())
         return out if isinstance(out, bytes) else out.encode("utf-8")
-
-
-def _bytes(fn: Callable[[str], str], prefix: bytes = b"") -> Callable[[str], bytes]:
-    return lambda page: prefix + fn(page).encode("utf-8")
-
-
-DASHES = {
-    "hyphen": " - ", "hyphen-tight": "-", "hyphen-left": "- ", "hyphen-right": " -",
-    "en-dash": " \u2013 ", "en-dash-tight": "\u2013", "en-dash-right": " \u2013",
-    "en-dash-entity": " &ndash;", "em-dash": " \u2014 ", "em-dash-tight": "\u2014",
-    "em-dash-entity": "&mdash;", "numeric-en-dash": " &#8211; ", "hex-em-dash": "&#x2014;",
-    "unicode-hyphen": " \u2010 ", "minus-sign": " \u2212 ", "nbsp-en-dash": "&nbsp;&ndash;&nbsp;",
-    "to": " to ",
-}
-
-# Renderings that change only markup: the parser must return the identical ParsedPage.
-MARKUP_ONLY = [
-    Variant("a-br-lines", commanders_as_br_lines),
-    Variant("a-br-in-list-items", commanders_as_list_items_with_br),
-    Variant("b-table-rows", commanders_as_table_rows),
-    Variant("b-definition-list", commanders_as_definition_list),
-    Variant("g-entities", with_entities),
-    Variant("g-curly-apostrophes", with_curly_apostrophes),
-    Variant("h-div-headings", with_div_headings),
-    Variant("h-wrappers", with_wrappers),
-    Variant("h-article", with_article_instead_of_main),
-    Variant("i-uppercase-tags", with_uppercase_tags),
-    Variant("i-unclosed-p-li", with_unclosed_p_and_li),
-    Variant("i-crlf", with_crlf),
-    Variant("i-bom", _bytes(lambda p: p, codecs.BOM_UTF8)),
-    Variant("i-bom-no-content-type", _bytes(lambda p: p, codecs.BOM_UTF8), None),
-    Variant("i-xml-declaration", with_xml_declaration),
-    Variant("i-windows-1252-meta", as_windows_1252, "text/html"),
-    Variant("i-windows-1252-header", as_windows_1252, "text/html; charset=windows-1252"),
-    Variant("i-windows-1252-http-equiv", lambda p: as_windows_1252(
-        p, '<meta http-equiv="Content-Type" content="text/html; charset=windows-1252">'), None),
-    # Browsers read a latin-1 label as windows-1252, and pages that declare it are written so.
-    Variant("i-latin-1-label-windows-1252-bytes", lambda p: as_windows_1252(
-        p, '<meta charset="ISO-8859-1">'), "text/html"),
-    Variant("i-everything", lambda p: with_crlf(with_unclosed_p_and_li(with_uppercase_tags(
-        with_entities(with_div_headings(with_wrappers(commanders_as_br_lines(p)))))))),
-]
-
-# Renderings whose text differs (other characters or other line breaks), with the same facts.
-# Dashes (e), day and month spellings (f) and "present" (j) are characters of the text.
-TEXT_CHANGES = [
-    # Header cells and separate start/end cells are other text: "Commander", "From", "To", and
-    # the start and end on lines of their own with no dash between them.
-    Variant("c-split-table", commanders_as_split_table, same_text=False),
-    # Name and dates on one line is other text, not only other markup: the page's two lines
-    # become one, joined by a separator the page does not have (", ", " ", ": ", " (...)").
-    Variant("d-list-items", commanders_as_list_items, same_text=False),
-    Variant("d-list-items-space", lambda p: commanders_as_list_items(p, " "), same_text=False),
-    Variant("d-list-items-colon", lambda p: commanders_as_list_items(p, ": "), same_text=False),
-    Variant("d-list-items-em-dash", lambda p: commanders_as_list_items(p, " &mdash; "),
-            same_text=False),
-    Variant("d-list-items-bracketed-dates", lambda p: commanders_as_list_items(p, " (", ")"),
-            same_text=False),
-    *(Variant(f"e-{name}", lambda p, s=sep: with_date_separator(p, s), same_text=False)
-      for name, sep in DASHES.items()),
-    Variant("f-one-digit-days", with_one_digit_days, same_text=False),
-    Variant("f-full-month-names", with_full_month_names, same_text=False),
-    # Without <main>/<article> the parser falls back to <body>, whose site chrome (the skip link,
-    # the logo, the breadcrumb, the footer) is text of the page too: other article text.
-    Variant("h-no-main", without_main, same_text=False),
-    *(Variant(f"j-{word}", lambda p, w=word: with_present_spelt(p, w), same_text=False)
-      for word in ("Present", "PRESENT", "today", "Today")),
-]
-
-VARIANTS = MARKUP_ONLY + TEXT_CHANGES

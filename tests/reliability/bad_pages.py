@@ -37,9 +37,12 @@ def commanders_missing() -> tuple[bytes, str]:
 
 
 def headings_renamed() -> tuple[bytes, str]:
-    """Every h2/h3 heading renamed ("Part 1", "Part 2"...): none names the commanders any more."""
+    """Every h2/h3 heading renamed ("Part 1", "Part 2"...) and the list's nation codes dropped: no
+    heading names the commanders, and no line has a commander's shape (rule C4 finds a list under
+    any heading, so renamed headings alone are no longer a bad page)."""
     n = iter(range(1, 1000))
     text = re.sub(r"(<h[23][^>]*>)[^<]*(</h[23]>)", lambda m: f"{m[1]}Part {next(n)}{m[2]}", V1)
+    text = re.sub(r", [A-Z]{2} A</strong>", "</strong>", text)
     return text.encode(), HTML
 
 

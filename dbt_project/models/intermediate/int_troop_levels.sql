@@ -30,6 +30,8 @@ select
     period.period_end as period_end,
     period.date_precision as date_precision,
     troops,
+    troops_low,
+    troops_high,
     approximation,
     contributing_nations,
     force = 'KFOR' and figure_type = 'reported' and period_text = 'today' as is_current,

@@ -1,5 +1,5 @@
--- One strength figure the page reports for a force, with the period it carries (rules T1-T6
--- of docs/rules.md). is_today_figure marks KFOR's figure for "today" only (T6); is_current is the
+-- One strength figure the page reports for a force, with the period it carries (rules T1-T9
+-- of docs/rules.md); a range (T8) has no troops, only its ends. is_today_figure marks KFOR's figure for "today" only (T6); is_current is the
 -- contract's name for it, kept as an alias.
 select
     troop_level_key,
@@ -10,6 +10,8 @@ select
     period_end,
     date_precision,
     troops,
+    troops_low,
+    troops_high,
     approximation,
     contributing_nations,
     is_current as is_today_figure,
