@@ -20,11 +20,11 @@ from support.warehouse import query
 
 from orchestration.core import raw_tables
 from orchestration.core.archive import sha256
-from orchestration.drivers.cli import main
-from orchestration.core.outcome import TIME_FORMAT
-from orchestration.parsing import parse_page
 from orchestration.core.layout import DBT_PROJECT_DIR
+from orchestration.core.outcome import TIME_FORMAT
 from orchestration.core.reference import load_reference
+from orchestration.drivers.cli import main
+from orchestration.parsing import parse_page
 
 TYPO = pages.v1().replace(b"<p>06 Apr 2001 - 03 Oct 2001</p>", b"<p>06 Apr 2001 - 31 Sep 2001</p>")
 

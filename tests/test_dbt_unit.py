@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from support.dbt_dev import DevDbt
 
 from orchestration.core import layout as paths
-from orchestration.parsing import HISTORICAL, parse_page
 from orchestration.core.reference import load_reference
+from orchestration.parsing import HISTORICAL, parse_page
 
 ROOT = paths.DBT_PROJECT_DIR.parent
 CAPTURES = sorted([*(ROOT / "raw" / "bundled").glob("*.html"),
@@ -63,7 +63,7 @@ def stated_figures() -> list[tuple[str, str, date | None, int]]:
     capture), as the page's date of a capture is its capture time (rule V5)."""
     figures = []
     for path in CAPTURES:
-        page = parse_page(path.read_bytes(), "text/html; charset=utf-8", load_reference(),
+        page = parse_page(path.read_bytes(), None, load_reference(),  # each declares its charset
                           requirements=HISTORICAL)
         if page.last_updated_text:
             page_date = datetime.strptime(page.last_updated_text[:11], "%d %b %Y").date()
@@ -72,8 +72,9 @@ def stated_figures() -> list[tuple[str, str, date | None, int]]:
             page_date = date(int(year), int(month), 1)
         figures += [(path.name, f.period_text if page.last_updated_text or f.period_text != "today"
                      else page_date.strftime("%b %Y"), page_date, int(f.troops_text.replace(",", "")))
-                    for f in page.troop_figures
-                    if (f.force, f.figure_type, f.personnel) == ("KFOR", "reported", "troops")]
+                    for f in page.troop_figures  # a range (T8) states no one figure: not compared
+                    if (f.force, f.figure_type, f.personnel) == ("KFOR", "reported", "troops")
+                    and f.troops_text]
     return figures
 
 
@@ -115,7 +116,8 @@ def test_no_figure_the_page_has_stated_trips_the_strength_check(compile_sql):
     (rule P2): 50,000 in 1999 to 17,500 at the end of 2003, 10,200 in Feb 2010 to 5,000 in 2012,
     13,800 in 2009 to 5,000 in 2012 all pass."""
     figures = stated_figures()
-    assert {f[0] for f in figures} == {p.name for p in CAPTURES}
+    ranges_only = {"natolive-2013-11.html"}  # its figure for today is a range (T8): no exact one
+    assert {f[0] for f in figures} == {p.name for p in CAPTURES} - ranges_only
     assert {50000, 39000, 26000, 17500, 13800, 10200, 5000, 4500, 3500} <= {f[3] for f in figures}
     con = duckdb.connect()
     con.execute("CREATE TABLE stated_in (capture VARCHAR, period_text VARCHAR, page_date DATE, "

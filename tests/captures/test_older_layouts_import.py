@@ -31,7 +31,7 @@ def test_older_layouts_from_a_warc_land_whole_on_both_time_axes(tmp_path, monkey
     warc.response((FIXTURES / "natolive-2013-11.html").read_bytes(), "2013-12-01T09:00:00Z",
                   url=OLD_URL)
     warc.response(pages.v1(), "2023-12-01T08:00:00Z", url=PAGE_URL)
-    before = datetime.now(UTC).replace(tzinfo=None)
+    before = datetime.now(UTC)
     assert main(["import", str(warc.save())]) == 0
     assert "3 captures seen, 3 new versions" in capsys.readouterr().out
     warehouse = tmp_path / "warehouse" / "kfor.duckdb"
@@ -40,10 +40,10 @@ def test_older_layouts_from_a_warc_land_whole_on_both_time_axes(tmp_path, monkey
     versions = query(warehouse, """
         SELECT page_last_updated, valid_from, recorded_at FROM marts.fct_page_version
         ORDER BY valid_from""")
-    assert [row[:2] for row in versions] == [
-        (datetime(2010, 12, 16, 16, 26), datetime(2010, 12, 16, 15, 26)),
-        (datetime(2013, 11, 5, 11, 43), datetime(2013, 11, 5, 10, 43)),
-        (datetime(2023, 11, 20, 17, 24), datetime(2023, 11, 20, 16, 24))]
+    assert [row[:2] for row in versions] == [  # valid_from is a UTC instant (V6)
+        (datetime(2010, 12, 16, 16, 26), datetime(2010, 12, 16, 15, 26, tzinfo=UTC)),
+        (datetime(2013, 11, 5, 11, 43), datetime(2013, 11, 5, 10, 43, tzinfo=UTC)),
+        (datetime(2023, 11, 20, 17, 24), datetime(2023, 11, 20, 16, 24, tzinfo=UTC))]
     assert all(recorded >= before for _, _, recorded in versions)
     assert query(warehouse, """
         SELECT page_date, troops FROM marts.fct_page_strength ORDER BY valid_from""") == [

@@ -43,9 +43,9 @@ from variants import (
     without_main,
 )
 
+from orchestration.core.reference import load_reference
 from orchestration.parsing import HISTORICAL, LIVE, ParsedPage, Requirements, parse_page
 from orchestration.parsing.records import figure_text
-from orchestration.core.reference import load_reference
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REFERENCE = load_reference()

@@ -11,9 +11,9 @@ import time
 import pytest
 from variants import CONTENT_TYPE, snapshot_text
 
+from orchestration.core.reference import load_reference
 from orchestration.parsing import ParseError, parse_page
 from orchestration.parsing.document import MAX_DEPTH, MAX_ELEMENTS
-from orchestration.core.reference import load_reference
 
 REFERENCE = load_reference()
 ANCHOR = "<h2 class=\"fs-large\">KFOR commanders in chronological order</h2>"

@@ -25,12 +25,12 @@ from variants import (
     split_dates,
 )
 
+from orchestration.core.reference import load_reference
 from orchestration.parsing import HISTORICAL, LIVE, ParseError, parse_page
 from orchestration.parsing.commanders import dates_first_rows, parse_commanders
 from orchestration.parsing.dates import find_dates
 from orchestration.parsing.prose import parse_prose
 from orchestration.parsing.records import figure_text
-from orchestration.core.reference import load_reference
 
 REFERENCE = load_reference()
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from orchestration.parsing import HISTORICAL, ParseError, parse_page
 from orchestration.core.reference import load_reference
+from orchestration.parsing import HISTORICAL, ParseError, parse_page
 
 REFERENCE = load_reference()
 TODAY = "<p>Today, some 5,000 KFOR troops are deployed in Kosovo.</p>"

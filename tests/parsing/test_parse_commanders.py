@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from orchestration.core.reference import load_reference
 from orchestration.parsing import ParseError
 from orchestration.parsing.commanders import (
     Line,
@@ -12,7 +13,6 @@ from orchestration.parsing.commanders import (
     parse_commanders,
     split_name,
 )
-from orchestration.core.reference import load_reference
 
 REFERENCE = load_reference()
 

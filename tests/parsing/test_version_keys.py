@@ -10,8 +10,8 @@ from pathlib import Path
 from support import pages
 
 from orchestration.core import layout as paths
-from orchestration.parsing import HISTORICAL, LIVE, parse_page
 from orchestration.core.reference import load_reference
+from orchestration.parsing import HISTORICAL, LIVE, parse_page
 
 REFERENCE = load_reference()
 FIXTURES = Path(__file__).parent / "fixtures"

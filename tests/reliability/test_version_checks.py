@@ -17,8 +17,8 @@ import pytest
 from support import pages
 from support.warehouse import file_sha256, query
 
-from orchestration.parsing import parse_page
 from orchestration.core.reference import load_reference
+from orchestration.parsing import parse_page
 
 from .harness import assert_refused, kfor, log_records
 from .test_crashes import copy_env, project_copy
