@@ -1,8 +1,10 @@
-"""Damage to raw/fetch_log.jsonl (issue 10): only a torn last line (no newline, a crash mid-append)
-may be skipped. Any other line that is not a fetch record (bad JSON in the middle, a last line
-that has its newline, JSON that is not an object, an object without fetch_id/fetched_at/outcome,
-bytes that are not UTF-8) stops every reader with FetchLogDamaged naming the file, the line and a
-way to repair; the log is left as it was and no published version is dropped silently.
+"""Damage to raw/fetch_log.jsonl (issues 10 and 26): only a torn last line (no newline, a crash
+mid-append) may be skipped. Any other line that is not a fetch record (bad JSON in the middle, a
+last line that has its newline, JSON that is not an object, an object without
+fetch_id/fetched_at/outcome, bytes that are not UTF-8) stops every reader with FetchLogDamaged
+naming the file, the line and a way to repair; the log is left as it was and no published version
+is dropped silently. So does a repeated fetch_id (one fetch counted twice), except an intent: a
+`building` record followed later by exactly one final record of its fetch_id.
 
 Generated: the damage (hypothesis) and where it lands, in logs of generated records; then the
 same classes through `kfor status`, `kfor refresh` (a new version) and `kfor replay`."""
@@ -189,6 +191,74 @@ def test_an_unterminated_last_line_that_is_json_but_not_a_record_is_damage(good,
     with tempfile.TemporaryDirectory() as tmp:
         write_log(Path(tmp), [line_of(r) for r in good] + [bad])
         assert_damaged_at(Path(tmp), len(good) + 1)
+
+
+# -- a repeated fetch_id --------------------------------------------------------------------------
+
+unique_logs = st.lists(records, min_size=1, max_size=6, unique_by=lambda r: r["fetch_id"])
+
+
+@SETTINGS
+@given(unique_logs, st.data())
+def test_a_repeated_fetch_id_is_damage_at_the_repeat(good, data):
+    """A line copied (or another record given the same id) anywhere after the first."""
+    first = data.draw(st.integers(0, len(good) - 1), label="first")
+    at = data.draw(st.integers(first + 1, len(good)), label="repeat at")
+    again = {**data.draw(records, label="other fields"), "fetch_id": good[first]["fetch_id"]}
+    again = data.draw(st.sampled_from([good[first], again]), label="copy or another record")
+    lines = [line_of(r) for r in good]
+    lines.insert(at, line_of(again))
+    with tempfile.TemporaryDirectory() as tmp:
+        write_log(Path(tmp), lines)
+        message = assert_damaged_at(Path(tmp), at + 1)
+        assert f"at line {first + 1}" in message and good[first]["fetch_id"][:8] in message
+
+
+INTENT, FINAL = "building", "published"
+
+
+@pytest.mark.parametrize(("outcomes", "damaged_at"), [
+    ([INTENT, FINAL], None),  # the intent, then its one final record
+    ([INTENT], None),  # an intent never concluded: recovery's business, not damage
+    ([INTENT, "failed: interrupted"], None),
+    ([INTENT, FINAL, FINAL], 3),  # a second final record
+    ([INTENT, FINAL, INTENT], 3),  # an intent after the final
+    ([INTENT, INTENT], 2),
+    ([INTENT, INTENT, FINAL], 2),
+    ([FINAL, INTENT], 2),  # a final record is the last of its id
+    ([FINAL, FINAL], 2),
+    (["unchanged", "rejected: parse:empty_body"], 2),
+])
+def test_only_an_intent_may_be_followed_by_one_final_record(tmp_path, outcomes, damaged_at):
+    other = {"fetch_id": "0" * 32, "fetched_at": "2026-01-01T00:00:00.000000Z",
+             "outcome": "unchanged"}
+    lines = []
+    for n, result in enumerate(outcomes):
+        lines.append(line_of({"fetch_id": "a" * 32, "outcome": result,
+                              "fetched_at": f"2026-01-0{n + 1}T00:00:00.000000Z"}))
+        lines.append(line_of({**other, "fetch_id": f"{n + 1:032x}"}))  # others in between
+    write_log(tmp_path, lines)
+    if damaged_at is None:
+        got = [r["outcome"] for r in Archive(tmp_path).records() if r["fetch_id"] == "a" * 32]
+        assert got == outcomes
+    else:
+        assert_damaged_at(tmp_path, 2 * damaged_at - 1)
+
+
+def test_a_repeated_fetch_id_stops_a_refresh_before_it_counts_a_fetch_twice(server, published_v1,
+                                                                          raw_dir):
+    """The issue's case: v1's line copied; a new version must not publish a history in which
+    one fetch is two sightings (fetch_count 2)."""
+    log = raw_dir / "fetch_log.jsonl"
+    line = log.read_bytes()
+    log.write_bytes(line + line)
+    before = file_sha256(published_v1)
+    url = server.route("/topics_48818.htm", body=pages.v2(), headers={"Content-Type": HTML})
+    out = kfor("refresh", "--source", url)
+    assert_one_clear_line(out, log, 2)
+    assert "at line 1" in out.stderr.strip().splitlines()[-1]
+    assert file_sha256(published_v1) == before
+    assert query(published_v1, "SELECT fetch_count FROM marts.fct_page_version") == [(1,)]
 
 
 # -- the same damage through the CLI --------------------------------------------------------------
