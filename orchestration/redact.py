@@ -144,7 +144,7 @@ def secrets_of(url: str) -> set[str]:
 
 def origin_of(url: str | None) -> str:
     """`scheme://host[:port]` of a URL, nothing else: how a URL that is a credential as a whole
-    (a webhook's path is its secret: `/hooks/T0/B0/XXXX`) is named in a message. Never raises."""
+    (a webhook's path is its secret: `/services/XXX/YYY/ZZZ`) is named in a message. Never raises."""
     if not isinstance(url, str) or not url:
         return "(none)"
     url = redact_url(url)  # its user-info off first, however malformed ("bob:p#ss@host")
