@@ -133,6 +133,18 @@ def test_a_damaged_line_that_is_not_the_torn_last_one_stops_the_reader(good, dat
         assert_damaged_at(Path(tmp), at + 1)
 
 
+@pytest.mark.parametrize("bad", [b'{"fetch_id": "0badc0de", "fetched_at": "2026-', b"42", b"[]"],
+                         ids=["cut-short", "number", "list"])
+def test_a_bad_last_line_that_has_its_newline_is_damage_not_a_torn_tail(tmp_path, bad):
+    """Only a last line without its newline can be a crash mid-append."""
+    good = {"fetch_id": "a" * 32, "fetched_at": "2026-01-01T00:00:00.000000Z", "outcome": "x"}
+    write_log(tmp_path, [line_of(good), bad + b"\n"])
+    assert_damaged_at(tmp_path, 2)
+    write_log(tmp_path, [line_of(good), bad])  # the same bytes without the newline: torn
+    if bad.startswith(b"{"):
+        assert [r["fetch_id"] for r in Archive(tmp_path).records()] == [good["fetch_id"]]
+
+
 @SETTINGS
 @given(st.lists(records, min_size=1, max_size=6), st.data(), damage,
        st.sampled_from([b"\n", b"\n\n", b"  \n"]))
