@@ -300,7 +300,10 @@ def assert_one_clear_line(out, log: Path, line: int) -> None:
     assert str(log) in last and f"line {line}" in last and REPAIR in last, out.stderr
 
 
-@pytest.mark.parametrize("bad", CLI_DAMAGE.values(), ids=CLI_DAMAGE.keys())
+# two classes end to end; the rest in the slow run (the reader's unit tests above decide each)
+@pytest.mark.parametrize("bad", [pytest.param(b, id=k, marks=() if k in ("bad-json", "no-outcome")
+                                              else pytest.mark.slow)
+                                 for k, b in CLI_DAMAGE.items()])
 def test_status_names_the_damaged_line(published_v1, raw_dir, bad):
     log, line = damage_before_the_publication(raw_dir, bad)
     before = log.read_bytes()
@@ -311,8 +314,10 @@ def test_status_names_the_damaged_line(published_v1, raw_dir, bad):
     assert log.read_bytes() == before
 
 
-@pytest.mark.parametrize("bad", [CLI_DAMAGE["bad-json"], CLI_DAMAGE["number"],
-                                 CLI_DAMAGE["no-outcome"]], ids=["bad-json", "number", "no-outcome"])
+@pytest.mark.parametrize("bad", [
+    pytest.param(CLI_DAMAGE["bad-json"], id="bad-json"),
+    pytest.param(CLI_DAMAGE["number"], id="number", marks=pytest.mark.slow),
+    pytest.param(CLI_DAMAGE["no-outcome"], id="no-outcome", marks=pytest.mark.slow)])
 def test_a_new_version_does_not_publish_over_a_damaged_log(server, published_v1, raw_dir,
                                                             warehouse_path, bad):
     """Today the bad line is skipped, v1's publication with it, and v2 publishes a history of
