@@ -336,11 +336,15 @@ def import_captures(settings: Settings, source: str, say=print, wait: float = 0.
     """`kfor import`: gather outside the lock, decide again, build and publish under it, log
     every capture of the page once."""
     started = time.monotonic()
+    hosts = page_hosts(settings, allow_hosts)
+    if source.startswith(("http://", "https://")) and host_of(source) not in hosts:
+        # every capture the CDX API lists would be downloaded, then skipped (rule I1)
+        raise ValueError(f"{redact_url(source)} is not on the page's hosts ({', '.join(sorted(hosts))}"
+                         f"): give the page's URL, or allow the host with --allow-host")
     opened = open_source(settings, source, progress=say, **source_options)
     for note in opened.notes:
         say(note)
-    found = plan(settings, opened.items, progress=lambda line: say(f"  {line}"),
-                 hosts=page_hosts(settings, allow_hosts))
+    found = plan(settings, opened.items, progress=lambda line: say(f"  {line}"), hosts=hosts)
     instance = get_instance(settings)
     with refresh_lock(settings.lock_path, wait=wait):
         from .refresh import recover

@@ -204,6 +204,15 @@ def test_a_file_that_is_neither_warc_nor_html_is_named_not_a_warc(tmp_path, caps
     assert err.startswith(f"failed: {path} is not a WARC file"), err
 
 
+def test_a_cdx_import_of_another_site_is_refused_before_anything_is_listed(capsys):
+    code, out, err = run(capsys, "https://evil.example/kosovo.htm?token=Zq7secret",
+                         "--cdx", "http://127.0.0.1:9/cdx")
+    assert code == 1 and out == ""
+    assert err.strip() == ("failed: https://evil.example/kosovo.htm?token=REDACTED is not on the "
+                           "page's hosts (nato.int, www.nato.int): give the page's URL, or allow "
+                           "the host with --allow-host")
+
+
 def test_captured_at_is_for_a_lone_saved_page_only(tmp_path, capsys):
     (tmp_path / "pack" / "20191020000000").mkdir(parents=True)
     code, _, err = run(capsys, tmp_path / "pack", "--captured-at", "2019-10-20")
