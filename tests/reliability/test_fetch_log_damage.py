@@ -53,6 +53,12 @@ records = st.fixed_dictionaries({
 })
 
 
+def logs(min_size: int, max_size: int):
+    """Logs of records with distinct fetch ids (a repeated id is damage of its own)."""
+    return st.lists(records, min_size=min_size, max_size=max_size,
+                    unique_by=lambda r: r["fetch_id"])
+
+
 def line_of(record: dict) -> bytes:
     return json.dumps({k: record.get(k) for k in LOG_FIELDS}, ensure_ascii=False).encode() + b"\n"
 
@@ -122,7 +128,7 @@ def assert_damaged_at(root: Path, line_number: int) -> str:
 
 
 @SETTINGS
-@given(st.lists(records, min_size=1, max_size=6), st.data(), damage)
+@given(logs(1, 6), st.data(), damage)
 def test_a_damaged_line_that_is_not_the_torn_last_one_stops_the_reader(good, data, bad):
     """Anywhere but a torn last line: in the middle, first, or last with its newline."""
     at = data.draw(st.integers(0, len(good)), label="position")
@@ -146,7 +152,7 @@ def test_a_bad_last_line_that_has_its_newline_is_damage_not_a_torn_tail(tmp_path
 
 
 @SETTINGS
-@given(st.lists(records, min_size=1, max_size=6), st.data(), damage,
+@given(logs(1, 6), st.data(), damage,
        st.sampled_from([b"\n", b"\n\n", b"  \n"]))
 def test_blank_lines_do_not_shift_the_line_number(good, data, bad, blank):
     at = data.draw(st.integers(1, len(good)), label="position")
@@ -159,7 +165,7 @@ def test_blank_lines_do_not_shift_the_line_number(good, data, bad, blank):
 
 
 @SETTINGS
-@given(st.lists(records, min_size=0, max_size=6), records, st.data())
+@given(logs(0, 6), records, st.data())
 def test_a_torn_last_line_is_skipped_and_the_next_append_sets_it_aside(good, torn, data):
     """A crash mid-append leaves a prefix of a line, without its newline (possibly cut inside a
     UTF-8 character): readers skip it, and the next append moves it to fetch_log.jsonl.torn, so
@@ -170,7 +176,7 @@ def test_a_torn_last_line_is_skipped_and_the_next_append_sets_it_aside(good, tor
         root = Path(tmp)
         write_log(root, [line_of(r) for r in good] + [fragment])
         assert list(Archive(root).records()) == [json.loads(line_of(r)) for r in good]
-        new = {"fetch_id": "f" * 32, "fetched_at": "2026-01-01T00:00:00.000000Z",
+        new = {"fetch_id": "new-record", "fetched_at": "2026-01-01T00:00:00.000000Z",
                "outcome": "unchanged"}
         Archive(root).append(new)
         got = list(Archive(root).records())
@@ -182,14 +188,15 @@ def test_a_torn_last_line_is_skipped_and_the_next_append_sets_it_aside(good, tor
 
 
 @SETTINGS
-@given(st.lists(records, min_size=0, max_size=4), records)
-def test_a_last_record_that_lost_only_its_newline_is_kept(good, last):
+@given(logs(1, 5))
+def test_a_last_record_that_lost_only_its_newline_is_kept(log):
+    good, last = log[:-1], log[-1]
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         write_log(root, [line_of(r) for r in good] + [line_of(last)[:-1]])
         expected = [json.loads(line_of(r)) for r in [*good, last]]
         assert list(Archive(root).records()) == expected
-        Archive(root).append({"fetch_id": "e" * 32,
+        Archive(root).append({"fetch_id": "new-record",
                               "fetched_at": "2026-01-01T00:00:00.000000Z", "outcome": "unchanged"})
         assert [r["fetch_id"] for r in Archive(root).records()][:-1] == \
             [r["fetch_id"] for r in expected]
@@ -197,7 +204,7 @@ def test_a_last_record_that_lost_only_its_newline_is_kept(good, last):
 
 
 @SETTINGS
-@given(st.lists(records, min_size=1, max_size=4), not_an_object | not_a_record)
+@given(logs(1, 4), not_an_object | not_a_record)
 def test_an_unterminated_last_line_that_is_json_but_not_a_record_is_damage(good, bad):
     """A torn line is a prefix of a record: never whole JSON of another shape (`42`, `[]`)."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -207,11 +214,8 @@ def test_an_unterminated_last_line_that_is_json_but_not_a_record_is_damage(good,
 
 # -- a repeated fetch_id --------------------------------------------------------------------------
 
-unique_logs = st.lists(records, min_size=1, max_size=6, unique_by=lambda r: r["fetch_id"])
-
-
 @SETTINGS
-@given(unique_logs, st.data())
+@given(logs(1, 6), st.data())
 def test_a_repeated_fetch_id_is_damage_at_the_repeat(good, data):
     """A line copied (or another record given the same id) anywhere after the first."""
     first = data.draw(st.integers(0, len(good) - 1), label="first")
