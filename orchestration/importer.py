@@ -59,7 +59,6 @@ from .settings import Settings
 SOURCE = IMPORTED  # the fetch log's source of an imported capture (archive.IMPORTED)
 # The page's own site under every name it has had (rule I1), beside the configured source's host.
 PAGE_HOSTS = ("www.nato.int", "nato.int")
-SAVED_PAGE_SUFFIXES = (".htm", ".html")
 
 
 @dataclass
@@ -152,9 +151,9 @@ def open_source(settings: Settings, source: str, since: str | None = None,
                 until: str | None = None, cdx: str = WAYBACK_CDX, replay: str = WAYBACK_REPLAY,
                 rate: float = 1.0, progress: Callable[[str], None] | None = None,
                 captured_at: datetime | None = None) -> Source:
-    """SOURCE opened: a waybackpack directory, a WARC file, a lone saved page (an .htm/.html
-    file, or any file that looks like HTML: one capture, dated by `captured_at` or else the
-    file's modification time, rule I3), or the page's URL (then the CDX API)."""
+    """SOURCE opened: a waybackpack directory, a WARC file, a lone saved page (a file that looks
+    like HTML: one capture, dated by `captured_at` or else the file's modification time, rule
+    I3), or the page's URL (then the CDX API)."""
     policy = settings.fetch_policy()
     path = Path(source)
     is_url = source.startswith(("http://", "https://"))
@@ -182,10 +181,8 @@ def open_source(settings: Settings, source: str, since: str | None = None,
 
 
 def _saved_page(path: Path) -> bool:
-    """A file named like a saved page, or one whose first bytes look like HTML (a WARC does
-    not: it starts with "WARC/" or a gzip member)."""
-    if path.suffix.lower() in SAVED_PAGE_SUFFIXES:
-        return True
+    """A file whose first bytes look like HTML (archive.looks_like_html): a saved .htm/.html
+    page. A WARC starts with "WARC/" or a gzip member; a file that is neither is no source."""
     try:
         with open(path, "rb") as f:
             return looks_like_html(f.read(1024))

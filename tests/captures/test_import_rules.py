@@ -196,8 +196,9 @@ def test_the_wrong_folder_level_exits_non_zero_naming_the_right_one(tmp_path, ca
     assert not (tmp_path / "raw" / "fetch_log.jsonl").exists()  # nothing logged
 
 
-def test_a_file_that_is_neither_warc_nor_html_is_named_not_a_warc(tmp_path, capsys):
-    path = tmp_path / "report.pdf"
+@pytest.mark.parametrize("name", ["report.pdf", "saved-but-not-html.htm"])
+def test_a_file_that_is_neither_warc_nor_html_is_named_not_a_warc(tmp_path, capsys, name):
+    path = tmp_path / name
     path.write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj")
     code, out, err = run(capsys, path)
     assert code == 1 and out == ""
