@@ -120,7 +120,8 @@ def run_one(patch: Path, full: bool, keep: bool) -> Result:
         applied = subprocess.run(["git", "apply", str(patch.resolve())], cwd=copy,
                                  capture_output=True, text=True)
         if applied.returncode != 0:
-            return Result(patch, None, f"does not apply: {applied.stderr.strip()[:200]}",
+            why = " ".join(applied.stderr.split())[:200]
+            return Result(patch, None, f"does not apply: {why}",
                           time.monotonic() - started)
         elsewhere = resolves_to_copy(copy)
         if elsewhere:
