@@ -7,7 +7,7 @@ UV_VERSION := 0.13.9
 export PATH := $(BIN):$(PATH)
 DBT_FILES := $(shell find dbt_project -path dbt_project/target -prune -o \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print)
 
-.PHONY: setup run test test-all lint dev dbt-dev bench docs docs-img bi-smoke clean
+.PHONY: setup run test test-all mutants lint dev dbt-dev bench docs docs-img bi-smoke clean
 
 setup: $(VENV)/.installed dbt_project/target/manifest.json  ## install everything into .venv (locked)
 
@@ -30,6 +30,9 @@ test: setup  ## the test suite without the tests marked slow (under ten minutes)
 
 test-all: setup  ## every test, slow ones included (what CI runs after `make test`)
 	@$(BIN)/pytest -m "" ; rc=$$?; [ $$rc -eq 5 ] && exit 0 || exit $$rc
+
+mutants: setup  ## every kept regression (tests/mutants/*.patch) must turn the non-slow suite red
+	@$(BIN)/python scripts/mutants.py
 
 # The one Dagster instance every refresh is recorded in (kfor refresh uses the same default).
 DAGSTER_HOME ?= $(CURDIR)/.dagster_home

@@ -4,6 +4,7 @@ history, the change log, replay, idempotency and rollback (issue "Page versions 
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -38,6 +39,15 @@ def history(tmp_path_factory):
             steps.append({"name": name, "rc": rc,
                           "sums": checksums(root / "warehouse" / "kfor.duckdb")})
         yield {"steps": steps, "warehouse": root / "warehouse" / "kfor.duckdb", "raw": root / "raw"}
+
+
+def own_copy(history, tmp_path: Path, monkeypatch) -> dict:
+    """The history's warehouse, raw archive and instance copied for a test that writes (a replay,
+    a rollback), so that the module's other tests see the four refreshes whatever the order."""
+    root = tmp_path / "history"
+    shutil.copytree(history["warehouse"].parent.parent, root, symlinks=True)
+    isolate(monkeypatch, root)
+    return {**history, "warehouse": root / "warehouse" / "kfor.duckdb", "raw": root / "raw"}
 
 
 def test_each_refresh_succeeds(history):
@@ -107,15 +117,16 @@ def test_the_change_log_holds_every_difference(history):
     assert [(seq, has_from) for seq, has_from, _ in versions] == [(1, False), (2, True), (3, True)]
 
 
-def test_replay_reproduces_the_refreshes_exactly(history, monkeypatch):
-    isolate(monkeypatch, history["warehouse"].parent.parent)
+def test_replay_reproduces_the_refreshes_exactly(history, tmp_path, monkeypatch):
+    history = own_copy(history, tmp_path, monkeypatch)
     before = checksums(history["warehouse"], exclude={"meta": {"built_at"}})
     assert main(["replay"]) == 0
     assert checksums(history["warehouse"], exclude={"meta": {"built_at"}}) == before
 
 
-def test_rollback_republishes_the_previous_version_and_logs_it(history, monkeypatch, capsys):
-    isolate(monkeypatch, history["warehouse"].parent.parent)
+def test_rollback_republishes_the_previous_version_and_logs_it(history, tmp_path, monkeypatch,
+                                                              capsys):
+    history = own_copy(history, tmp_path, monkeypatch)
     v3 = query(history["warehouse"], "SELECT content_sha256 FROM marts.meta")[0][0]
     assert main(["rollback"]) == 0
     assert query(history["warehouse"], "SELECT page_last_updated::date FROM marts.meta") \

@@ -2,6 +2,7 @@
 
     waybackpack_captures(DIR)        a directory written by waybackpack (waybackpack.py)
     warc_captures(FILE)              a WARC file (warc.py)
+    saved_page_captures(FILE, URL)   one saved .htm/.html page (saved.py)
     CdxDownload(CdxQuery(...), ...)  the Wayback CDX API and its replays, politely (cdx.py)
 
 Each yields Capture, Revisit and Skipped items (model.py) and takes the refresh's FetchPolicy (its
@@ -21,6 +22,7 @@ from .model import (
     wayback_timestamp,
 )
 from .polite import DEFAULT_RATE, RateLimiter, ResumeState
+from .saved import saved_page_captures
 from .warc import warc_captures
 from .wayback import clean_playback, is_playback, replay_timestamp, replay_url
 from .waybackpack import waybackpack_captures
@@ -28,5 +30,5 @@ from .waybackpack import waybackpack_captures
 __all__ = ["DEFAULT_RATE", "WAYBACK_CDX", "WAYBACK_REPLAY", "Capture", "CaptureSourceError",
            "CdxDownload", "CdxQuery", "Item", "Origin", "RateLimiter", "ResumeState", "Revisit", "Skipped",
            "clean_playback", "is_playback", "list_captures", "replay_timestamp",
-           "replay_url", "warc_captures", "warc_time", "wayback_time", "wayback_timestamp",
-           "waybackpack_captures"]
+           "replay_url", "saved_page_captures", "warc_captures", "warc_time", "wayback_time",
+           "wayback_timestamp", "waybackpack_captures"]

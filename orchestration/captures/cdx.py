@@ -13,12 +13,17 @@ FetchPolicy: the same size cap, redirect rules, retries and backoff. On top of t
 - progress: one line per capture, "12/40 captures: <timestamp> <url>: <what happened>".
 
 A capture that cannot be downloaded (over the cap, a 404, a 500 after every retry) is yielded as a
-Skipped with fetch()'s one-line cause and never stops the others."""
+Skipped with fetch()'s one-line cause and never stops the others.
+
+The endpoint and the replay prefix may carry a token: what this module says or writes (progress
+lines, errors, cdx-toolkit's own log lines, the state file) names them redacted
+(orchestration.redact); only the requests use them as given."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -28,6 +33,7 @@ from pathlib import Path
 import cdx_toolkit
 
 from ..core.fetch import RETRY_STATUS, FetchError, FetchPolicy, fetch
+from ..core.redact import redact_text, redact_url
 from .model import Capture, CaptureSourceError, Item, Origin, Revisit, Skipped, wayback_time
 from .polite import DEFAULT_RATE, RateLimiter, ResumeState, to_stderr
 from .wayback import clean_playback, is_playback, replay_timestamp, replay_url
@@ -50,8 +56,12 @@ class CdxQuery:
     replay: str = WAYBACK_REPLAY
 
     def about(self) -> dict:
-        return {"url": self.url, "from": self.from_ts, "to": self.to_ts,
-                "endpoint": self.endpoint, "replay": self.replay}
+        """What identifies the download (its state file's name and contents), URLs redacted."""
+        return {"url": redact_url(self.url), "from": self.from_ts, "to": self.to_ts,
+                "endpoint": redact_url(self.endpoint), "replay": redact_url(self.replay)}
+
+    def redact(self, text: str) -> str:
+        return redact_text(text, self.url, self.endpoint, self.replay)
 
     def state_file(self, state_dir: Path) -> Path:
         name = hashlib.sha256(json.dumps(self.about(), sort_keys=True).encode()).hexdigest()[:16]
@@ -91,19 +101,52 @@ def list_captures(query: CdxQuery, deadline: float = LISTING_DEADLINE) -> list[_
             outcome["error"] = f"{type(e).__name__}: {e}"
 
     worker = threading.Thread(target=listing, name="cdx-listing", daemon=True)
+    logs = _RedactedLogs(query)  # cdx-toolkit logs the endpoint, query string and all
+    logs.on()
     worker.start()
     worker.join(deadline)
+    if not worker.is_alive():  # a listing given up on keeps logging: its filter stays
+        logs.off()
     what = f"cannot list the captures of {query.url} from {query.endpoint}"
     if worker.is_alive():
-        raise CaptureSourceError(f"{what}: no answer within {deadline:g} s")
+        raise CaptureSourceError(query.redact(f"{what}: no answer within {deadline:g} s"))
     if "error" in outcome:
-        raise CaptureSourceError(f"{what}: {' '.join(outcome['error'].split())[:300]}")
+        raise CaptureSourceError(query.redact(f"{what}: {' '.join(outcome['error'].split())[:300]}"))
     rows = {}
     for obj in outcome["rows"]:
         row = _Row(str(obj["timestamp"]), str(obj["url"]), str(obj.get("status", "")),
                    obj.get("digest") or None)
         rows.setdefault(row.key, row)
     return sorted(rows.values(), key=lambda r: (r.timestamp, r.url))
+
+
+class _RedactingFilter(logging.Filter):
+    def __init__(self, query: CdxQuery):
+        super().__init__()
+        self.query = query
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = self.query.redact(record.getMessage()), None
+        return True
+
+
+class _RedactedLogs:
+    """While listing, every cdx-toolkit logger's records are redacted (a filter on each: a
+    logger's filters do not see its children's records)."""
+
+    def __init__(self, query: CdxQuery):
+        self.filter = _RedactingFilter(query)
+        self.loggers = [logging.getLogger("cdx_toolkit")] + [
+            v for k, v in logging.root.manager.loggerDict.items()
+            if k.startswith("cdx_toolkit.") and isinstance(v, logging.Logger)]
+
+    def on(self) -> None:
+        for logger in self.loggers:
+            logger.addFilter(self.filter)
+
+    def off(self) -> None:
+        for logger in self.loggers:
+            logger.removeFilter(self.filter)
 
 
 class CdxDownload:
@@ -125,7 +168,7 @@ class CdxDownload:
         self.policy = policy or FetchPolicy()
         self.state = ResumeState(query.state_file(state_dir), query.about())
         self.limiter = RateLimiter(rate, sleep=sleep)
-        self.progress = progress
+        self.progress = lambda line: progress(query.redact(line))
         self.total: int | None = None  # rows listed, once iteration started
         self.earlier: int | None = None  # of them, done by earlier runs
         self._pending: dict[int, tuple[Item, str, bool]] = {}

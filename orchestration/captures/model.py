@@ -9,6 +9,8 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from ..core.redact import redact_text
+
 _TIMESTAMP = re.compile(r"\d{14}")
 
 
@@ -19,9 +21,11 @@ class CaptureSourceError(RuntimeError):
 
 @dataclass(frozen=True)
 class Origin:
-    """Where an item came from. `source` is waybackpack, warc or cdx; `path` the file (a waybackpack
-    capture, a WARC file), `offset` the WARC record's byte offset, `endpoint` the CDX API and
-    `replay_url` the URL the body was downloaded from."""
+    """Where an item came from. `source` is waybackpack, warc, cdx or saved (a lone saved page);
+    `path` the file (a waybackpack capture, a WARC file, the saved page), `offset` the WARC
+    record's byte offset, `endpoint` the CDX API and `replay_url` the URL the body was downloaded
+    from. Its text (what the fetch log and messages say) is redacted: an endpoint may carry a
+    token."""
 
     source: str
     path: str | None = None
@@ -33,7 +37,8 @@ class Origin:
         if self.source == "warc":
             return f"warc {self.path} at offset {self.offset}"
         if self.source == "cdx":
-            return f"cdx {self.endpoint}: {self.replay_url}"
+            return redact_text(f"cdx {self.endpoint}: {self.replay_url}", self.endpoint,
+                               self.replay_url)
         return f"{self.source} {self.path}"
 
 

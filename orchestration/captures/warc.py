@@ -35,10 +35,16 @@ def warc_captures(path: Path, policy: FetchPolicy | None = None) -> Iterator[Ite
     except OSError as e:
         raise CaptureSourceError(f"cannot read the WARC file {path}: {e.strerror or e}") from None
     with f:
+        if not _starts_like_a_warc(f):
+            raise CaptureSourceError(
+                f"{path} is not a WARC file (no WARC record at its start) and not an HTML page: "
+                "give a waybackpack directory, a WARC file, a saved .htm/.html page or the "
+                "page's URL")
         records = ArchiveIterator(f)
-        offset = 0
+        offset, seen = 0, 0
         try:
             for record in records:
+                seen += 1
                 if record.rec_type not in ("response", "revisit"):
                     continue
                 item = _item(record, path, policy)
@@ -48,6 +54,24 @@ def warc_captures(path: Path, policy: FetchPolicy | None = None) -> Iterator[Ite
             yield Skipped(Origin("warc", path=str(path), offset=offset),
                           f"the WARC file is damaged after offset {offset}: "
                           f"{type(e).__name__}: {_one_line(e)}")
+            return
+        if not seen:  # warcio ends a gzip member torn inside the first record without a word
+            yield Skipped(Origin("warc", path=str(path), offset=0),
+                          "the WARC file is damaged: its first record is incomplete")
+
+
+def _starts_like_a_warc(f) -> bool:
+    """The file starts with a WARC record ("WARC/1.x"), plain or in a gzip member; rewinds `f`.
+    A damaged WARC still starts like one (its damage is reported by offset); anything else (a
+    saved page that is not HTML, a PDF, a zip) is no WARC at all."""
+    head = f.read(512)
+    f.seek(0)
+    if head[:2] == b"\x1f\x8b":
+        try:
+            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 16)
+        except zlib.error:
+            return False
+    return head.startswith(b"WARC/")
 
 
 def _item(record, path: Path, policy: FetchPolicy) -> Item:

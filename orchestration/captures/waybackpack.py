@@ -9,6 +9,10 @@ refuses become "_", as do "." and ".." path parts). So the URL a capture reports
 and captures of the same page under other paths (/cps/en/natolive/topics_48818.htm next to
 /cps/en/natohq/...) are read alike.
 
+A directory without any capture-time entry is not one: an empty folder, or the wrong level of a
+waybackpack tree (a capture time, a host folder, or the folder above), raises CaptureSourceError
+saying what was expected and, where it can tell, which folder to give instead.
+
 Every file under a timestamp directory is a capture, read through fetch() as a file:// URL (the
 refresh's size cap; only regular files). One saved without `--raw` carries the replay's markup,
 which is taken off (wayback.py). Entries whose names start with "." are not captures and are
@@ -32,6 +36,7 @@ def waybackpack_captures(directory: Path, policy: FetchPolicy | None = None) -> 
     directory = Path(directory)
     if not directory.is_dir():
         raise CaptureSourceError(f"{directory} is not a directory of waybackpack captures")
+    _require_capture_times(directory)
     for entry in sorted(directory.iterdir()):
         if entry.name.startswith("."):
             continue
@@ -47,6 +52,47 @@ def waybackpack_captures(directory: Path, policy: FetchPolicy | None = None) -> 
             continue
         for path in _files(entry):
             yield _capture(path, entry, captured_at, policy)
+
+
+EXPECTED = "expected a waybackpack directory: DIR/<14-digit capture time>/<host>/<path>"
+
+
+def _is_time(name: str) -> bool:
+    try:
+        wayback_time(name)
+    except ValueError:
+        return False
+    return True
+
+
+def _entries(directory: Path) -> list[Path]:
+    try:
+        return sorted(e for e in directory.iterdir() if not e.name.startswith("."))
+    except OSError as e:
+        raise CaptureSourceError(f"cannot read {directory}: {e.strerror or e}") from None
+
+
+def _require_capture_times(directory: Path) -> None:
+    """Raise CaptureSourceError, saying what was expected, when no entry of `directory` is named
+    like a capture time (an empty folder, or a folder at the wrong level of the tree)."""
+    entries = _entries(directory)
+    if any(_is_time(e.name) for e in entries):
+        return
+    if not entries:
+        raise CaptureSourceError(f"{directory} is empty: {EXPECTED}")
+    here = directory.resolve()
+    for level in (here, *here.parents):
+        if _is_time(level.name):
+            what = ("one capture time" if level == here
+                    else f"inside the capture time {level.name}")
+            raise CaptureSourceError(f"{directory} is {what} of a waybackpack directory: give "
+                                     f"{level.parent} ({EXPECTED})")
+    below = [e for e in entries if e.is_dir() and not e.is_symlink()
+             and any(_is_time(x.name) for x in _entries(e))]
+    if below:
+        raise CaptureSourceError(f"{directory} holds waybackpack directories one level down: "
+                                 f"give {below[0]} ({EXPECTED})")
+    raise CaptureSourceError(f"no capture-time folder in {directory}: {EXPECTED}")
 
 
 def _files(root: Path) -> list[Path]:

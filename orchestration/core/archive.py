@@ -12,6 +12,10 @@ versions.
 - The log is read strictly: only a torn last line (no newline: a crash mid-append) is skipped; any
   other line that is not a fetch record raises FetchLogDamaged naming the file and line. The
   next append moves a torn last line aside (to fetch_log.jsonl.torn) before writing its own.
+- A fetch_id is logged once. The one exception is an intent: a record whose outcome is
+  `building` (written before a build) may be followed later by exactly one record of its
+  fetch_id with a final outcome. Any other repeat (a line copied twice, two final outcomes, two
+  intents) is damage: it would count one fetch twice (`fetch_count`, sightings).
 - The `url`, `outcome` and `message` of every record are redacted before they are written
   (orchestration.redact): the log never holds credentials or secret query parameters."""
 
@@ -38,6 +42,9 @@ TORN_NAME = LOG_NAME + ".torn"  # torn last lines the next append moved aside, o
 FILE_MODE = 0o600
 DIR_MODE = 0o700
 REQUIRED_FIELDS = ("fetch_id", "fetched_at", "outcome")
+# The outcome of an intent record: a changed page whose build was launched. Its final record (same
+# fetch_id, one of published | unchanged | rejected: ... | failed: ...) follows when the run ends.
+BUILDING = "building"
 # Characters json.dumps(ensure_ascii=False) leaves raw that str.splitlines() (and other line
 # readers) take for line breaks: escaped, so one record is one line to every reader.
 _LINE_BREAKS = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
@@ -54,9 +61,6 @@ LOG_FIELDS = ("fetch_id", "fetched_at", "url", "source", "status", "etag", "last
 
 
 IMPORTED = "import"  # the fetch log's source of a capture `kfor import` brought in
-# The outcome of an intent record: a changed page whose build was launched. Its final record (same
-# fetch_id, one of published | unchanged | rejected: ... | failed: ...) follows when the run ends.
-BUILDING = "building"
 
 
 def sha256(data: bytes) -> str:
@@ -328,6 +332,7 @@ class Archive:
             return
         lines = data.split(b"\n")
         last = len(lines) - 1  # the text after the last newline ("" when the log ends whole)
+        first_seen: dict[str, tuple[int, bool]] = {}  # fetch_id -> (line, still only an intent)
         for number, raw in enumerate(lines, start=1):
             if not raw.strip():
                 continue
@@ -347,6 +352,13 @@ class Archive:
             reason = check_record(record)
             if reason:
                 raise FetchLogDamaged(self.log_path, number, reason)
+            fetch_id, intent = record["fetch_id"], record["outcome"] == BUILDING
+            if fetch_id in first_seen:
+                at, open_intent = first_seen[fetch_id]
+                if not open_intent or intent:
+                    raise FetchLogDamaged(self.log_path, number, repeat_reason(fetch_id, at,
+                                                                               open_intent))
+            first_seen[fetch_id] = (number, intent)
             yield record
 
     def fetches(self) -> list[dict]:
@@ -380,6 +392,13 @@ def fold(records) -> list[dict]:
 def pending(records) -> list[dict]:
     """Intent records with no final record: fetches whose build was launched and never ended."""
     return [r for r in fold(records) if r.get("outcome") == BUILDING]
+
+
+def repeat_reason(fetch_id: str, first_line: int, open_intent: bool) -> str:
+    already = "its intent (`building`)" if open_intent else "a record"
+    then = ("a second intent" if open_intent else "it again")
+    return (f"fetch_id {_short(fetch_id)} has {already} at line {first_line} and {then} here (a "
+            "fetch is logged once; only a `building` record may be followed by one final record)")
 
 
 def redacted(record: dict) -> dict:

@@ -17,11 +17,13 @@ from __future__ import annotations
 import json
 import logging
 import re
+import urllib.error
 import urllib.request
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from orchestration.core.archive import BUILDING, Archive
+from orchestration.core.archive import BUILDING, Archive, redacted
+from orchestration.core.redact import origin_of, redact_text
 from orchestration.core.settings import Settings
 
 log = logging.getLogger("kfor")
@@ -80,10 +82,14 @@ def alert_export_failed(settings: Settings, cause: str, run_id: str | None = Non
 
 def alert_payload(settings: Settings, record: dict, run_id: str | None = None,
                   event: str | None = None, message: str | None = None) -> dict:
-    outcome = record["outcome"]
+    """What the webhook receives: its url, outcome and message redacted as the fetch log writes
+    them, and the configured source's secrets scrubbed wherever they appear (orchestration.redact)."""
+    record = {**record, **redacted(record)}
+    outcome = redact_text(record["outcome"], settings.source_url)
     event = event or ("refresh_rejected" if outcome.startswith("rejected") else "refresh_failed")
     return {"event": event, "run_id": run_id, "outcome": outcome,
-            "message": message or record.get("message") or outcome,
+            "message": redact_text(message or record.get("message") or outcome,
+                                   settings.source_url, record.get("url")),
             "url": record.get("url"), "fetch_id": record.get("fetch_id"),
             "fetched_at": record.get("fetched_at"), "source": record.get("source"),
             "warehouse": str(settings.warehouse)}
@@ -91,7 +97,8 @@ def alert_payload(settings: Settings, record: dict, run_id: str | None = None,
 
 def send_alert(settings: Settings, payload: dict, timeout: float = 5.0) -> bool:
     """POST the payload as JSON. An alert that cannot be delivered is logged, never raised:
-    alerting must not turn a clear failure into a crash."""
+    alerting must not turn a clear failure into a crash. The warning names the webhook by its
+    scheme, host and port only: a webhook's path and query are its credential."""
     if not settings.webhook_url:
         return False
     request = urllib.request.Request(settings.webhook_url, data=json.dumps(payload).encode(),
@@ -100,8 +107,24 @@ def send_alert(settings: Settings, payload: dict, timeout: float = 5.0) -> bool:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return 200 <= response.status < 300
     except (OSError, ValueError) as e:
-        log.warning("could not deliver the alert to %s: %s", settings.webhook_url, e)
+        log.warning("could not deliver the alert to the webhook at %s (KFOR_WEBHOOK_URL): %s",
+                    origin_of(settings.webhook_url), webhook_cause(e, settings.webhook_url))
         return False
+
+
+def webhook_cause(error: BaseException, url: str) -> str:
+    """Why an alert was not delivered, without the webhook's URL or any part of its path (urllib
+    quotes the URL in some errors: "unknown url type: '...'")."""
+    if isinstance(error, urllib.error.HTTPError):
+        return f"HTTP {error.code}"
+    reason = getattr(error, "reason", None) if isinstance(error, urllib.error.URLError) else error
+    text = redact_text(f"{type(reason).__name__}: {reason}" if isinstance(reason, BaseException)
+                       else str(reason), url)
+    for part in sorted({p for p in re.split(r"[/?#&=]", url or "") if len(p) >= 4}, key=len,
+                       reverse=True):
+        if part not in origin_of(url):  # a path segment or a value: any of them may be the secret
+            text = text.replace(part, "...")
+    return one_line(text)
 
 
 # -- freshness ---------------------------------------------------------------------------------

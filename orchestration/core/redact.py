@@ -4,11 +4,18 @@ A source URL may carry credentials (`https://user:password@host/...`) or secret 
 (`?token=...`, `?api_key=...`, `X-Amz-Signature=...`). The fetch uses the real URL; whatever is
 written or printed uses `redact_url(url)` or `redact_text(message, url)`.
 
-Rules (SPEC "Credentials and secret query parameters are never written"):
+Rules (SPEC "Credentials and secret query parameters are never written"), one rule for every URL
+the project prints, logs, stores, records in the Dagster instance or sends (the source, its
+redirects, the webhook, a CDX endpoint, a replay prefix):
 - the user-info part (`user:password@`, or `user@`) of any `scheme://` URL is removed;
-- the value of every query parameter whose (percent-decoded, case-folded) name contains one of
-  SECRET_WORDS is replaced by REDACTED, the name kept; the fragment gets the same treatment
-  (OAuth puts `#access_token=...` there);
+- the value of every query parameter whose name (percent-decoded, case-folded) is secret is
+  replaced by REDACTED, the name kept (`is_secret_name`): a name containing one of SECRET_WORDS
+  (`pwd`, `api_key`, `X-Amz-Credential`, `code`), a name of the cloud signers' families
+  (SECRET_PREFIXES: every `X-Amz-*`, `X-Goog-*`), or an Azure SAS name (SECRET_NAMES: `se`, `sp`;
+  its `sig` is a word already);
+- the fragment never reaches a server: each of its `name=value` pairs gets the query's treatment
+  (OAuth puts `#access_token=...` there) and every piece without "=" is replaced whole, so a bare
+  `#abc` becomes `#REDACTED`;
 - nothing else changes: a URL without secrets comes back byte for byte (no normalisation), and
   redacting twice gives what redacting once gave.
 
@@ -21,7 +28,11 @@ import re
 from urllib.parse import unquote, unquote_plus
 
 REDACTED = "REDACTED"
-SECRET_WORDS = ("token", "key", "secret", "pass", "auth", "sig", "session")
+SECRET_WORDS = ("token", "key", "secret", "pass", "pwd", "auth", "sig", "credential", "session",
+                "code")
+SECRET_PREFIXES = ("x-amz-", "x-goog-")  # the cloud signers' families: every member is redacted
+SECRET_NAMES = ("se", "sp")  # Azure SAS expiry and permissions: exact names (a word would match
+# "base" or "response")
 # Shortest secret value redact_text replaces where it appears outside a URL: shorter ones ("1",
 # "a") would also match innocent words and digits of the message itself.
 MIN_LITERAL = 3
@@ -35,16 +46,18 @@ _MALFORMED_USERINFO = re.compile(r"[^:\[\]]*:(?![0-9]*$)")
 
 def is_secret_name(name: str) -> bool:
     """True for a query parameter name that holds a secret (token, api_key, X-Amz-Signature...)."""
-    folded = unquote_plus(name).casefold()
-    return any(word in folded for word in SECRET_WORDS)
+    folded = unquote_plus(name).casefold().strip()
+    return (any(word in folded for word in SECRET_WORDS) or folded.startswith(SECRET_PREFIXES)
+            or folded in SECRET_NAMES)
 
 
-def _redact_params(part: str) -> str:
-    """`a=1&token=x;sig=y` with every secret value replaced (`&` and `;` both separate)."""
+def _redact_params(part: str, bare: bool = False) -> str:
+    """`a=1&token=x;sig=y` with every secret value replaced (`&` and `;` both separate); with
+    `bare`, a non-empty piece without "=" too (the fragment's rule)."""
     out = []
     for piece in re.split(r"([&;])", part):
         if piece in ("&", ";") or "=" not in piece:
-            out.append(piece)
+            out.append(REDACTED if bare and piece not in ("", "&", ";") else piece)
             continue
         name, _, value = piece.partition("=")
         out.append(f"{name}={REDACTED}" if is_secret_name(name) and value != REDACTED
@@ -80,7 +93,7 @@ def redact_url(url: str) -> str:
     if query is not None:
         out += "?" + _redact_params(query)
     if fragment is not None:
-        out += "#" + _redact_params(fragment)
+        out += "#" + _redact_params(fragment, bare=True)
     return out
 
 
@@ -118,13 +131,30 @@ def secrets_of(url: str) -> set[str]:
             found.add(userinfo)  # "user:password", or a bare token as the user name
             if ":" in userinfo:  # the password; a user name alone is no secret to hunt for
                 found.add(userinfo.split(":", 1)[1])
-    for part in (query, fragment):
+    for in_fragment, part in ((False, query), (True, fragment)):
         for piece in re.split(r"[&;]", part):
             name, eq, value = piece.partition("=")
             if eq and is_secret_name(name) and value != REDACTED:
                 found.add(value)
+            elif not eq and in_fragment and piece != REDACTED:
+                found.add(piece)  # a bare fragment piece is a secret as a whole
     found |= {unquote(v) for v in found} | {unquote_plus(v) for v in found}
     return {v for v in found if v and v != REDACTED}
+
+
+def origin_of(url: str | None) -> str:
+    """`scheme://host[:port]` of a URL, nothing else: how a URL that is a credential as a whole
+    (a webhook's path is its secret: `/services/XXX/YYY/ZZZ`) is named in a message. Never raises."""
+    if not isinstance(url, str) or not url:
+        return "(none)"
+    url = redact_url(url)  # its user-info off first, however malformed ("bob:p#ss@host")
+    scheme = _SCHEME.match(url)
+    head = scheme.group(0) if scheme else ""
+    rest = url[len(head):]
+    if not rest.startswith("//"):
+        return f"a {head[:-1]} URL without a host" if head else "(not a URL)"
+    authority = re.split(r"[/?#]", rest[2:], maxsplit=1)[0]
+    return f"{head}//{authority.rsplit('@', 1)[-1]}"
 
 
 def redact_text(text: str | None, *urls: str | None) -> str | None:

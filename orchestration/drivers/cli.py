@@ -88,6 +88,12 @@ def parser() -> argparse.ArgumentParser:
                    help="CDX only: where captures are replayed from (default the Wayback Machine)")
     p.add_argument("--rate", type=rate_option, default=1.0, metavar="PER_SECOND",
                    help="CDX only: at most this many requests a second (default 1)")
+    p.add_argument("--captured-at", type=captured_at, default=None, metavar="TIME",
+                   help="a lone saved page only: when it was captured (ISO 8601, UTC unless it "
+                        "says otherwise, or YYYYMMDDhhmmss); default the file's modification time")
+    p.add_argument("--allow-host", action="append", default=[], metavar="HOST",
+                   help="also take captures of HOST (repeatable); by default only the page's own "
+                        "hosts: the source's, www.nato.int and nato.int")
     p.add_argument("--wait", **wait)
     p.set_defaults(run=import_)
     p = sub.add_parser("rollback", help="publish the previously published version again")
@@ -154,13 +160,61 @@ def done(action):
         return None, EXIT_FAILED
 
 
-def outcome_line(outcome: str, cause: str | None) -> str:
-    """One line: the logged outcome, and the detail when it adds something."""
-    from orchestration.core.outcome import one_line
+def captured_at(value: str):
+    """--captured-at: an ISO 8601 time (UTC when it names no zone) or a 14-digit Wayback
+    timestamp; never later than now."""
+    from datetime import UTC, datetime
 
-    line = outcome if not cause or cause in outcome or outcome.startswith("failed") \
-        else f"{outcome} ({cause})"
-    return one_line(line)
+    from .captures import wayback_time
+
+    try:
+        when = wayback_time(value) if value.isdigit() else datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a time (give ISO 8601, e.g. "
+                                         "2023-11-21T08:00:00Z, or YYYYMMDDhhmmss)") from None
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    if when > datetime.now(UTC):
+        raise argparse.ArgumentTypeError(f"{value!r} is in the future: a capture cannot be")
+    return when.astimezone(UTC)
+
+
+def import_(args) -> int:
+    """Exit 0 when the source gave at least one usable capture (imported now or before), else
+    non-zero with the summary line all the same."""
+    from .captures import WAYBACK_CDX, WAYBACK_REPLAY, CaptureSourceError
+    from .importer import import_captures
+
+    settings = get_settings()
+    options = {"since": args.since, "until": args.until, "cdx": args.cdx or WAYBACK_CDX,
+               "replay": args.replay or WAYBACK_REPLAY, "rate": args.rate,
+               "captured_at": args.captured_at, "allow_hosts": args.allow_host}
+    try:
+        done, code = locked(lambda: import_captures(settings, args.source, say=_say,
+                                                    wait=args.wait, verbose=args.verbose,
+                                                    **options))
+    except (CaptureSourceError, ValueError) as e:  # the whole source: one line saying why
+        print(f"failed: {e}", file=sys.stderr)
+        return EXIT_FAILED
+    if code != EXIT_OK:
+        return code
+    print(import_line(done, settings.warehouse))
+    if not done["ok"]:
+        print(f"failed: no capture in {args.source} could be imported", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def import_line(done: dict, warehouse) -> str:
+    refused = "; ".join(f"{why}: {n}" for why, n in done["refused"].items()) or "none"
+    others = "; ".join(f"{host}: {n}" for host, n in done["other_hosts"].items())
+    return (f"imported: {done['captures']} captures seen, {done['new_versions']} new versions, "
+            f"{done['sightings']} sightings of known versions, "
+            f"{done['already_imported']} already imported, "
+            + (f"{done['done_earlier']} done by an earlier run, " if done["done_earlier"] else "")
+            + f"refused: {refused}; "
+            + (f"skipped (not the page's host, see --allow-host): {others}; " if others else "")
+            + "".join(f"{note}; " for note in done["notes"])
+            + f"into {warehouse} ({done['seconds']} s)")
 
 
 def _say(line: str) -> None:
@@ -203,24 +257,6 @@ def replay(args) -> int:
         print(f"replayed: {result['publications']} publications of {result['versions']} "
               f"versions into {settings.warehouse} ({_elapsed(started)})")
     return code
-
-
-def import_(args) -> int:
-    from orchestration.captures import WAYBACK_CDX, WAYBACK_REPLAY
-    from orchestration.drivers.importer import import_captures
-
-    settings = get_settings()
-    options = {"since": args.since, "until": args.until, "cdx": args.cdx or WAYBACK_CDX,
-               "replay": args.replay or WAYBACK_REPLAY, "rate": args.rate}
-    result, code = done(lambda: import_captures(settings, args.source, say=_say, wait=args.wait,
-                                                verbose=args.verbose, **options))
-    if code != EXIT_OK:
-        return code
-    refused = "; ".join(f"{why}: {n}" for why, n in result["refused"].items()) or "none"
-    print(f"imported: {result['captures']} captures seen, {result['new_versions']} new versions, "
-          f"{result['sightings']} sightings of known versions, refused: {refused}; "
-          f"into {settings.warehouse} ({result['seconds']} s)")
-    return EXIT_OK
 
 
 def rollback(args) -> int:

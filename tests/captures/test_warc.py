@@ -191,3 +191,32 @@ def test_a_replay_saved_in_a_warc_is_cleaned(tmp_path, snapshot):
 def test_a_missing_warc_file_is_named(tmp_path):
     with pytest.raises(CaptureSourceError, match=r"cannot read the WARC file .*/none.warc: No such file"):
         list(warc_captures(tmp_path / "none.warc"))
+
+
+NOT_WARCS = {
+    "pdf": b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj",
+    "zip": b"PK\x03\x04" + bytes(40),
+    "text": b"hello, this is no archive\n",
+    "gzip-of-text": gzip.compress(b"hello, this is no archive\n"),
+    "empty": b"",
+}
+
+
+@pytest.mark.parametrize("data", NOT_WARCS.values(), ids=NOT_WARCS.keys())
+def test_a_file_that_is_no_warc_is_refused_as_one(tmp_path, data):
+    """Issue 16: a file that is neither a WARC nor an HTML page names itself "not a WARC" (it was
+    read as a damaged WARC and the import exited 0)."""
+    path = tmp_path / "thing.bin"
+    path.write_bytes(data)
+    with pytest.raises(CaptureSourceError, match=r"thing.bin is not a WARC file"):
+        list(warc_captures(path))
+
+
+@pytest.mark.parametrize("gz", [True, False], ids=["gzip-records", "plain"])
+def test_a_warc_torn_inside_its_first_record_is_still_a_warc(tmp_path, gz):
+    warc = Warc(tmp_path / "c.warc", gz)
+    warc.response(pages.v1(), "2019-10-01T00:00:00Z")
+    path = warc.save()
+    path.write_bytes(path.read_bytes()[:300])
+    items = list(warc_captures(path))
+    assert items and isinstance(items[-1], Skipped), items

@@ -94,6 +94,27 @@ def test_what_cannot_be_read_is_named(tmp_path):
         "/dev/zero is not a regular file"]
 
 
+@pytest.mark.parametrize(("layout", "given", "says"), [
+    ([], ".", r"is empty: expected a waybackpack directory: DIR/<14-digit capture time>/<host>/"),
+    ([f"20191020000000/{NATOHQ}"], "20191020000000",
+     r"20191020000000 is one capture time of a waybackpack directory: give .*/pack \("),
+    ([f"20191020000000/{NATOHQ}"], "20191020000000/www.nato.int",
+     r"is inside the capture time 20191020000000 of a waybackpack directory: give .*/pack \("),
+    ([f"captures/20191020000000/{NATOHQ}"], ".",
+     r"holds waybackpack directories one level down: give .*/pack/captures \("),
+    (["notes/readme.txt", "a.htm"], ".", r"no capture-time folder in .*/pack: expected"),
+])
+def test_the_wrong_folder_says_what_was_expected(tmp_path, layout, given, says):
+    """Issue 16: an empty folder and the wrong level of the tree were read as nothing (or as
+    entries to skip one by one) and the import exited 0."""
+    root = tmp_path / "pack"
+    root.mkdir()
+    for relative in layout:
+        put(root, relative, pages.v1())
+    with pytest.raises(CaptureSourceError, match=says):
+        list(waybackpack_captures((root / given).resolve()))
+
+
 segment = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789_-", min_size=1, max_size=8)
 
 

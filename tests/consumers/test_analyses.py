@@ -27,16 +27,11 @@ def tenures(golden) -> list[dict]:
     return out
 
 
-def test_the_five_questions_compile(compiled_analyses):
+def test_every_question_compiles_against_the_published_marts(compiled_analyses):
+    """Each question's answer is asserted by a test of its own below (read-only, as a BI tool)."""
     assert set(compiled_analyses) == QUESTIONS
     for name, sql in compiled_analyses.items():
         assert '"kfor"."marts".' in sql, name  # refs resolved to the published marts
-
-
-@pytest.mark.parametrize("name", sorted(QUESTIONS))
-def test_each_question_runs_read_only_and_returns_rows(compiled_analyses, built_warehouse, name):
-    rows = run(built_warehouse, compiled_analyses[name])
-    assert rows, name
 
 
 def test_commanders_per_nation(compiled_analyses, built_warehouse, golden):

@@ -85,15 +85,19 @@ def test_every_capture_is_logged_once_with_its_outcome(imported):
     assert all(r["fetched_at"] > r["captured_at"] for r in imports)  # recorded after captured
 
 
-@pytest.mark.slow  # in CI's slow run: keeps `make test` under ten minutes
 def test_the_import_summary_counts_what_happened(imported, monkeypatch, capsys):
     isolate(monkeypatch, imported["root"])
     before = file_sha256(imported["warehouse"])
-    assert main(["import", str(imported["root"] / "captures")]) == 0  # again: only sightings
+    log_before = log(imported["root"])
+    assert main(["import", str(imported["root"] / "captures")]) == 0  # again: a no-op (rule I2)
     out = capsys.readouterr().out
-    assert "6 captures seen, 0 new versions, 5 sightings of known versions" in out
-    assert "parse:today_figure_missing: 1" in out
-    assert before != file_sha256(imported["warehouse"])  # the sightings are rebuilt into it
+    assert ("6 captures seen, 0 new versions, 0 sightings of known versions, 5 already imported"
+            in out)
+    assert "parse:today_figure_missing: 1" in out  # a refused capture is tried (and logged) again
+    assert before == file_sha256(imported["warehouse"])  # no build: nothing new to it
+    assert log(imported["root"])[:len(log_before)] == log_before
+    assert [r["outcome"] for r in log(imported["root"])[len(log_before):]] == [
+        "rejected: parse:today_figure_missing"]
 
 
 def test_the_import_runs_are_in_the_dagster_instance(imported):
@@ -101,7 +105,10 @@ def test_the_import_runs_are_in_the_dagster_instance(imported):
 
     with dg.DagsterInstance.from_config(str(imported["root"] / "dagster_home")) as instance:
         runs = instance.get_run_records(dg.RunsFilter(job_name="refresh"))
-    assert len(runs) >= 2  # the live refresh and the import
+        # the live refresh and the import: one run each, both published
+        assert [r.dagster_run.status for r in runs] == [dg.DagsterRunStatus.SUCCESS] * 2
+        assert sorted(r.dagster_run.tags.get("kfor/outcome") for r in runs) == [
+            "published", "published"]
 
 
 @pytest.mark.slow  # in CI's slow run: keeps `make test` under ten minutes

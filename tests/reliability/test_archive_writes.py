@@ -258,7 +258,10 @@ def test_a_failed_log_append_leaves_the_log_as_it_was(tmp_path, monkeypatch, cod
 NON_HTML_FILES = {k: REAL_NON_HTML[k] for k in ("shadow", "environ", "json", "pdf", "rss")}
 
 
-@pytest.mark.parametrize("body", NON_HTML_FILES.values(), ids=NON_HTML_FILES.keys())
+# one body end to end; the rest in the slow run (the sniff's unit tests above decide each)
+@pytest.mark.parametrize("body", [pytest.param(b, id=k, marks=() if k == "shadow" else
+                                               pytest.mark.slow)
+                                  for k, b in NON_HTML_FILES.items()])
 def test_a_non_html_source_is_logged_by_hash_and_size_not_copied(published_v1, raw_dir,
                                                                  warehouse_path, tmp_path, body):
     source = tmp_path / "secret-file"
@@ -274,6 +277,7 @@ def test_a_non_html_source_is_logged_by_hash_and_size_not_copied(published_v1, r
     assert not leftovers(warehouse_path, raw_dir)
 
 
+@pytest.mark.slow  # the unit tests above prove it; one end-to-end test of its class stays
 def test_proc_self_environ_is_not_copied(published_v1, raw_dir):
     """The issue's own example: the refresh process's environment, rejected and not archived."""
     if not Path("/proc/self/environ").exists():

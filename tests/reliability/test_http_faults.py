@@ -14,7 +14,7 @@ import pytest
 from support import pages
 from support.warehouse import file_sha256
 
-from orchestration.core.fetch import FetchError, FetchPolicy, fetch
+from orchestration.core.fetch import FetchError, FetchPolicy, Validators, fetch
 
 from . import faults
 from .harness import assert_refused, kfor, leftovers, log_records
@@ -170,6 +170,24 @@ def test_truncated_then_complete(server):
     url = server.route("/p", handler=faults.sequence(faults.truncated(V1[:5000]),
                                                      faults.respond(200, V1)))
     assert fetch(url, policy=policy(), sleep=lambda s: None).body == V1
+
+
+# -- conditional GET -------------------------------------------------------------------------------
+
+def test_a_conditional_get_sends_the_validators_and_reads_a_304(server):
+    url = server.route("/p", body=V1, headers={"Content-Type": HTML, "ETag": '"v1"',
+                                                "Last-Modified": "Mon, 20 Nov 2023 16:24:00 GMT"})
+    first = fetch(url, policy=policy())
+    assert first.validators == Validators('"v1"', "Mon, 20 Nov 2023 16:24:00 GMT")
+    assert "If-None-Match" not in server.requests[-1]["headers"]
+    again = fetch(url, first.validators, policy=policy())
+    sent = server.requests[-1]["headers"]
+    assert (sent["If-None-Match"], sent["If-Modified-Since"]) == (
+        '"v1"', "Mon, 20 Nov 2023 16:24:00 GMT")
+    assert again.not_modified and again.body is None and again.status == 304
+    assert again.validators.etag == '"v1"'
+    changed = fetch(url, Validators('"v0"'), policy=policy())  # the server's ETag moved on
+    assert not changed.not_modified and changed.body == V1
 
 
 # -- refused at once: content type, size cap, redirects, schemes --------------------------------
@@ -332,6 +350,7 @@ def test_cli_500_retried_then_fails_cleanly(server, published_v1, raw_dir):
     assert out.stderr.strip() == f"failed: HTTP 500 from {url} (after 4 attempts)"
 
 
+@pytest.mark.slow  # the unit tests above prove it; one end-to-end test of its class stays
 def test_cli_429_honours_retry_after(server, published_v1, raw_dir):
     url = server.route("/p", status=429, body=b"slow down", headers={"Retry-After": "1"})
     started = time.monotonic()
@@ -340,6 +359,7 @@ def test_cli_429_honours_retry_after(server, published_v1, raw_dir):
     assert time.monotonic() - started >= 3.0  # three waits of one second
 
 
+@pytest.mark.slow  # the unit tests above prove it; one end-to-end test of its class stays
 @pytest.mark.parametrize("status", [403, 404])
 def test_cli_client_error_is_not_retried(server, published_v1, raw_dir, status):
     url = server.route("/p", status=status, body=b"no")
@@ -347,12 +367,14 @@ def test_cli_client_error_is_not_retried(server, published_v1, raw_dir, status):
     assert server.hits["/p"] == 1
 
 
+@pytest.mark.slow  # the unit tests above prove it; one end-to-end test of its class stays
 def test_cli_non_html(server, published_v1, raw_dir):
     url = server.route("/p", body=b"%PDF-1.7", headers={"Content-Type": "application/pdf"})
     _refuse(server, published_v1, raw_dir, url,
             f"failed: {url} answered with 'application/pdf', not HTML")
 
 
+@pytest.mark.slow  # the unit tests above prove it; one end-to-end test of its class stays
 def test_cli_size_cap(server, published_v1, raw_dir):
     big = b"<p>" + b"x" * 5_000_000
     url = server.route("/p", body=big)
@@ -362,12 +384,14 @@ def test_cli_size_cap(server, published_v1, raw_dir):
     _refuse(server, published_v1, raw_dir, url, "failed: body is over the 5000000-byte cap")
 
 
+@pytest.mark.slow  # the unit tests above prove it; one end-to-end test of its class stays
 def test_cli_redirect_loop(server, published_v1, raw_dir):
     server.route("/a", handler=faults.redirect("/b"))
     server.route("/b", handler=faults.redirect("/a"))
     _refuse(server, published_v1, raw_dir, server.url("/a"), "failed: redirect loop: ")
 
 
+@pytest.mark.slow  # the unit tests above prove it; one end-to-end test of its class stays
 def test_cli_redirect_to_another_host(server, published_v1, raw_dir):
     server.route("/p", handler=faults.redirect(other_host(server, "/elsewhere")))
     server.route("/elsewhere", body=pages.v1())
@@ -381,6 +405,7 @@ def test_cli_redirect_to_another_host(server, published_v1, raw_dir):
     assert not leftovers(published_v1, raw_dir)
 
 
+@pytest.mark.slow  # the unit tests above prove it; one end-to-end test of its class stays
 @pytest.mark.parametrize("url", ["ftp://127.0.0.1/topics_48818.htm", "javascript:alert(1)"])
 def test_cli_unsupported_scheme(published_v1, raw_dir, url):
     out, _ = _refuse(None, published_v1, raw_dir, url, "failed: unsupported URL scheme ")
