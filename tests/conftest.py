@@ -111,3 +111,14 @@ def published_v1(v1_template, isolated, warehouse_path) -> Path:
     copy_tree(v1_template, isolated)
     assert warehouse_path.exists()
     return warehouse_path
+
+
+@pytest.fixture
+def receiver(monkeypatch):
+    """A webhook receiver on 127.0.0.1, set as KFOR_WEBHOOK_URL for the test."""
+    from reliability.faults import WebhookReceiver
+
+    with WebhookReceiver() as r:
+        monkeypatch.setenv("KFOR_WEBHOOK_URL", r.url())
+        settings.get.cache_clear()
+        yield r

@@ -160,12 +160,21 @@ def done(action):
         return None, EXIT_FAILED
 
 
+def outcome_line(outcome: str, cause: str | None) -> str:
+    """One line: the logged outcome, and the detail when it adds something."""
+    from orchestration.core.outcome import one_line
+
+    line = outcome if not cause or cause in outcome or outcome.startswith("failed") \
+        else f"{outcome} ({cause})"
+    return one_line(line)
+
+
 def captured_at(value: str):
     """--captured-at: an ISO 8601 time (UTC when it names no zone) or a 14-digit Wayback
     timestamp; never later than now."""
     from datetime import UTC, datetime
 
-    from .captures import wayback_time
+    from orchestration.captures import wayback_time
 
     try:
         when = wayback_time(value) if value.isdigit() else datetime.fromisoformat(value)
@@ -181,15 +190,15 @@ def captured_at(value: str):
 def import_(args) -> int:
     """Exit 0 when the source gave at least one usable capture (imported now or before), else
     non-zero with the summary line all the same."""
-    from .captures import WAYBACK_CDX, WAYBACK_REPLAY, CaptureSourceError
-    from .importer import import_captures
+    from orchestration.captures import WAYBACK_CDX, WAYBACK_REPLAY, CaptureSourceError
+    from orchestration.drivers.importer import import_captures
 
     settings = get_settings()
     options = {"since": args.since, "until": args.until, "cdx": args.cdx or WAYBACK_CDX,
                "replay": args.replay or WAYBACK_REPLAY, "rate": args.rate,
                "captured_at": args.captured_at, "allow_hosts": args.allow_host}
     try:
-        done, code = locked(lambda: import_captures(settings, args.source, say=_say,
+        result, code = done(lambda: import_captures(settings, args.source, say=_say,
                                                     wait=args.wait, verbose=args.verbose,
                                                     **options))
     except (CaptureSourceError, ValueError) as e:  # the whole source: one line saying why
@@ -197,8 +206,8 @@ def import_(args) -> int:
         return EXIT_FAILED
     if code != EXIT_OK:
         return code
-    print(import_line(done, settings.warehouse))
-    if not done["ok"]:
+    print(import_line(result, settings.warehouse))
+    if not result["ok"]:
         print(f"failed: no capture in {args.source} could be imported", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK

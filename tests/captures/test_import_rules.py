@@ -14,8 +14,9 @@ import pytest
 from support import pages
 from support.warehouse import file_sha256, query
 
-from orchestration.core.archive import Archive, sha256
 from orchestration.captures import Capture, Origin, Revisit
+from orchestration.core.archive import Archive, sha256
+from orchestration.core.settings import Settings
 from orchestration.drivers.cli import captured_at, main
 from orchestration.drivers.importer import (
     PAGE_HOSTS,
@@ -26,7 +27,6 @@ from orchestration.drivers.importer import (
     plan,
     still_new,
 )
-from orchestration.core.settings import Settings
 
 FIXTURES = Path(__file__).parent.parent / "parsing" / "fixtures"
 NATOHQ_2019 = (FIXTURES / "natohq-2019-10.html").read_bytes()

@@ -1,6 +1,7 @@
 """Warehouses side by side (issues 16 and 17), as users keep them: prod and staging in one folder
-(names sharing a prefix), each with its own raw archive, under one Dagster instance. Refreshes,
-a rollback and a kill of one never read, publish, prune, list or log the other's state."""
+(names sharing a prefix), each with its own raw archive, under one Dagster instance. Refreshes, an
+import, a rollback and a kill of one never read, publish, prune, list or log the other's state.
+The folder's name holds a template (`{{ 7*7 }}`): no setting is ever rendered by dbt's Jinja."""
 
 from __future__ import annotations
 
@@ -36,14 +37,19 @@ def wait_for_dbt(pid: int, timeout: float = 120) -> list[psutil.Process]:
 
 
 def test_prod_and_staging_share_a_folder_and_an_instance(tmp_path, page_server):
+    root = tmp_path / "{{ 7*7 }}"
     v1 = page_server.route("/v1.htm", body=pages.v1(), headers=HTML)
     v2 = page_server.route("/v2.htm", body=pages.v2(), headers=HTML)
-    prod, staging = env_of(tmp_path, "kfor"), env_of(tmp_path, "kfor-staging")
-    for env in (prod, staging):
-        assert kfor("refresh", "--source", v1, env=env).returncode == 0
+    prod, staging = env_of(root, "kfor"), env_of(root, "kfor-staging")
+    assert kfor("refresh", "--source", v1, env=prod).returncode == 0
+    saved = tmp_path / "saved.html"  # staging starts from an import of a saved page
+    saved.write_bytes(pages.v1())
+    out = kfor("import", str(saved), "--captured-at", "2023-11-21T08:00:00Z", env=staging)
+    assert out.returncode == 0 and "1 new versions" in out.stdout, out.stderr
     out = kfor("refresh", "--source", v2, env=prod)
     assert out.returncode == 0, out.stderr
-    folder = tmp_path / "warehouse"
+    folder = root / "warehouse"
+    assert not (tmp_path / "49").exists()
     staging_file = folder / "kfor-staging.duckdb"
     staging_before = file_sha256(staging_file)
 
@@ -67,8 +73,8 @@ def test_prod_and_staging_share_a_folder_and_an_instance(tmp_path, page_server):
     assert psutil.wait_procs(dbt, timeout=10)[1] == [], "a dbt process outlived its refresh"
     out = kfor("refresh", "--source", v1, env=staging)
     assert out.returncode == 0 and out.stdout.startswith("unchanged: "), out.stderr
-    assert [r["outcome"] for r in fetches(tmp_path / "raw-kfor-staging")] == [
-        "published", "unchanged"]
+    assert [(r["source"], r["outcome"]) for r in fetches(root / "raw-kfor-staging")] == [
+        ("import", "published"), ("live", "unchanged")]
     assert file_sha256(staging_file) == staging_before
     assert sorted(p.name for p in folder.iterdir() if "staging" in p.name) == [
         "kfor-staging.duckdb", "kfor-staging.duckdb.exports", "kfor-staging.duckdb.lock"]
@@ -76,5 +82,5 @@ def test_prod_and_staging_share_a_folder_and_an_instance(tmp_path, page_server):
     out = kfor("refresh", "--source", v1, env=prod)
     assert out.returncode == 0, out.stderr
     assert "note: logged an interrupted refresh as failed" in out.stderr
-    assert [r["outcome"] for r in fetches(tmp_path / "raw-kfor")][-2:] == [
+    assert [r["outcome"] for r in fetches(root / "raw-kfor")][-2:] == [
         "failed: interrupted", "unchanged"]

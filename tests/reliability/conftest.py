@@ -11,20 +11,7 @@ import pytest
 from support.http_server import PageServer
 from support.tls import TLSPageServer, self_signed
 
-from orchestration.core import settings
-
-from .faults import WebhookReceiver
-
 HTML = "text/html; charset=utf-8"
-
-
-@pytest.fixture
-def receiver(monkeypatch):
-    """A webhook receiver on 127.0.0.1, set as KFOR_WEBHOOK_URL for the test."""
-    with WebhookReceiver() as r:
-        monkeypatch.setenv("KFOR_WEBHOOK_URL", r.url())
-        settings.get.cache_clear()
-        yield r
 
 
 @pytest.fixture
