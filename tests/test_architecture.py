@@ -97,3 +97,31 @@ def test_importing_the_code_location_reads_no_file_and_loads_no_dbt():
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          timeout=120, check=True)
     assert out.stdout.strip() == "[] []", out.stdout + out.stderr
+
+
+def instance_calls() -> list[tuple[str, str, int]]:
+    """(file, method, line) of every method the code calls on a Dagster instance: a variable or
+    attribute named `instance`, or `get_instance(...)`."""
+    found = []
+    for path in FILES:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            owner = node.func.value
+            named = (isinstance(owner, ast.Name) and owner.id == "instance") or (
+                isinstance(owner, ast.Attribute) and owner.attr == "instance") or (
+                isinstance(owner, ast.Call) and getattr(owner.func, "id", "") == "get_instance")
+            if named:
+                found.append((path.name, node.func.attr, node.lineno))
+    return found
+
+
+def test_only_public_instance_methods_are_called():
+    """Issue 17: no non-public DagsterInstance method (add_run_tags, report_run_failed, ...)."""
+    import dagster as dg
+    from dagster._annotations import is_public  # the test asks Dagster what it marks public
+
+    calls = instance_calls()
+    assert calls, "the scan found no instance calls at all"
+    for name, method, line in calls:
+        assert is_public(getattr(dg.DagsterInstance, method)), f"{name}:{line} calls {method}"

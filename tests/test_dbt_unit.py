@@ -1,13 +1,13 @@
 """dbt's unit tests: the SQL that decides a fact (period bounds, commander keys, the handover rule,
 valid time, the checks against the previous version and the clock) on fixed inputs, next to the
-models in `dbt_project/models/**/_*unit_tests.yml`. Refreshes leave them out (they test code, not
-data); here they run through dbt's public programmatic API (`dbtRunner`) with no KFOR_BUILD_PATH
-(the dev default), pointed by KFOR_DBT_DEV_DIR at a folder of this module's own: an empty raw schema, every model
-built `--empty` (unit tests read their parents' column types) and the seeds, then
-`dbt test --select test_type:unit`. A wrong boundary fails here in seconds, not in a refresh.
-
-The rule P2 is also run on every figure the bundled and fixture captures state (their figures for
-"today" and the history their prose tells): no figure the page has ever stated may trip it."""
+models in `dbt_project/models/**/_*unit_tests.yml`. Refreshes leave them out (they test code,
+not data); here they run through dbt's public programmatic API (`dbtRunner`) with no
+KFOR_BUILD_PATH (the dev default), pointed by KFOR_DBT_DEV_DIR at a folder of this module's own:
+an empty raw schema, every model built `--empty` (unit tests read their parents' column types)
+and the seeds, then `dbt test --select test_type:unit`. A wrong boundary fails here in seconds,
+not in a refresh. The rule P2 is also run on every figure the bundled and fixture captures state
+(their figures for "today" and the history their prose tells): no figure the page has ever
+stated may trip it."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """`make dev`: the Dagster webserver and daemon come up bound to 127.0.0.1 only, the code location
-loads, the daily schedule is running, and a `kfor refresh` started beside it (as cron would) shows
-up in the UI's GraphQL as soon as it ends, because both use one instance (DAGSTER_HOME)."""
+loads, the page sensor is running and its first tick decides the page changed, so the daemon
+launches a run that publishes (the daemon's path, end to end); a `kfor refresh` started beside it
+(as cron would) finds the page unchanged. Both use one instance (DAGSTER_HOME) and one fetch log."""
 
 from __future__ import annotations
 
@@ -38,10 +39,12 @@ def listening_addresses(port: int) -> set[str]:
 
 
 @pytest.mark.slow
-def test_make_dev_serves_on_localhost_and_shows_a_cron_refresh(tmp_path, dagster_home):
+def test_make_dev_serves_on_localhost_and_its_sensor_publishes(tmp_path, dagster_home,
+                                                                warehouse_path, raw_dir):
     port = free_port()
+    snapshot = sorted((ROOT / "raw" / "bundled").glob("*.html"))[-1].as_uri()
     env = {**os.environ, "DEV_PORT": str(port), "DAGSTER_HOME": str(dagster_home),
-           "KFOR_SOURCE_URL": (ROOT / "raw" / "bundled").as_uri()}
+           "KFOR_SOURCE_URL": snapshot}
     proc = subprocess.Popen(["make", "-s", "dev"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
@@ -60,21 +63,33 @@ def test_make_dev_serves_on_localhost_and_shows_a_cron_refresh(tmp_path, dagster
         assert data, "the Dagster webserver did not answer"
         assert listening_addresses(port) == {"127.0.0.1"}
         states = graphql(port, """{
-          schedulesOrError(repositorySelector: {repositoryLocationName: "orchestration.definitions",
-                                                repositoryName: "__repository__"}) {
-            ... on Schedules { results { name scheduleState { status } } } } }""")
-        schedules = {s["name"]: s["scheduleState"]["status"]
-                     for s in states["schedulesOrError"]["results"]}
-        assert schedules == {"daily_refresh": "RUNNING"}
+          sensorsOrError(repositorySelector: {repositoryLocationName: "orchestration.definitions",
+                                              repositoryName: "__repository__"}) {
+            ... on Sensors { results { name sensorState { status } } } } }""")
+        sensors = {s["name"]: s["sensorState"]["status"]
+                   for s in states["sensorsOrError"]["results"]}
+        assert sensors == {"page_sensor": "RUNNING"}
 
-        snapshot = sorted((ROOT / "raw" / "bundled").glob("*.html"))[-1].as_uri()
-        cron = subprocess.run([str(ROOT / ".venv" / "bin" / "kfor"), "refresh", "--source",
-                               snapshot], env=env, capture_output=True, text=True, timeout=300,
+        query = """{ runsOrError { ... on Runs { results { runId jobName status
+                     tags { key value } } } } }"""
+        runs = []
+        while time.monotonic() < deadline + 240 and not (
+                runs and runs[0]["status"] in ("SUCCESS", "FAILURE")):
+            runs = graphql(port, query)["runsOrError"]["results"]
+            time.sleep(2)
+        assert [(r["jobName"], r["status"]) for r in runs] == [("refresh", "SUCCESS")], runs
+        tags = {t["key"]: t["value"] for t in runs[0]["tags"]}
+        assert tags["kfor/started_by"] == "sensor"
+        assert tags["kfor/warehouse"] == str(warehouse_path)
+        assert warehouse_path.exists()
+
+        cron = subprocess.run([str(ROOT / ".venv" / "bin" / "kfor"), "refresh"], env=env,
+                              capture_output=True, text=True, timeout=300,
                               stdin=subprocess.DEVNULL)
-        assert cron.returncode == 0, cron.stderr
-        runs = graphql(port, """{ runsOrError { ... on Runs { results {
-                                  runId jobName status } } } }""")["runsOrError"]["results"]
-        assert [(r["jobName"], r["status"]) for r in runs] == [("refresh", "SUCCESS")]
+        assert cron.returncode == 0 and cron.stdout.startswith("unchanged: "), cron.stderr
+        outcomes = [json.loads(line)["outcome"]
+                    for line in (raw_dir / "fetch_log.jsonl").read_text().splitlines()]
+        assert outcomes == ["building", "published", "unchanged"]
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:

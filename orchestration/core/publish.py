@@ -140,9 +140,10 @@ class WarehouseLocked(RuntimeError):
 
 def warehouse_problem(path: Path, thorough: bool = False) -> str | None:
     """Why a file is not a readable warehouse, or None when it is one: DuckDB opens it read-only,
-    it is as long as its own block count says (a truncated file can still open), and marts.meta
-    has one row. `thorough` also reads every table in full, which checks every block's checksum
-    (the check before a file is filed under history/ or rolled back to)."""
+    it holds at least the blocks it uses (a truncated file can still open; total_blocks is no
+    measure: a checkpoint cuts free blocks off the file's end and may still count them), and
+    marts.meta has one row. `thorough` also reads every table in full, which checks every block's
+    checksum (the check before a file is kept or rolled back to)."""
     import duckdb
 
     try:
@@ -153,7 +154,7 @@ def warehouse_problem(path: Path, thorough: bool = False) -> str | None:
         return _first_line(e)
     try:
         block_size, blocks = con.execute(
-            "SELECT block_size, total_blocks FROM pragma_database_size()").fetchone()
+            "SELECT block_size, used_blocks FROM pragma_database_size()").fetchone()
         expected = _HEADER_BYTES + block_size * blocks
         size = path.stat().st_size
         if size < expected:

@@ -5,13 +5,13 @@ a source whose every capture is refused. The two tests at the end build (one run
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from support import pages
+from support.fetch_log import fetches
 from support.warehouse import file_sha256, query
 
 from orchestration.captures import Capture, Origin, Revisit
@@ -48,8 +48,8 @@ def settings_in(tmp_path: Path, **kw) -> Settings:
 
 
 def logged(raw: Path) -> list[dict]:
-    path = raw / "fetch_log.jsonl"
-    return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
+    """One record per fetch (an intent replaced by its final record)."""
+    return fetches(raw)
 
 
 def quiet(line: str) -> None:

@@ -304,14 +304,11 @@ def _limit_file_size(limit: int):
     return apply
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "since every refresh is recorded in the Dagster instance, its SQLite write hits the file size "
-    "limit first ('disk I/O error', no path): the one-line error for a full disk is still open "
-    "in issue 10"))
 def test_a_page_write_past_a_file_size_limit_names_the_path_and_leaves_no_tmp(
         server, published_v1, raw_dir, warehouse_path):
     """A real failed write (RLIMIT_FSIZE: the OS says "File too large" mid-write, as a full disk
-    says "No space left on device"): one line with the OS's words and the page's path."""
+    says "No space left on device"): one line with the OS's words and the page's path. (The check
+    happens before any Dagster write, so the instance's SQLite no longer hits the limit first.)"""
     body = pages.v2()
     target = raw_dir / "pages" / f"{hashlib.sha256(body).hexdigest()}.html"
     url = server.route("/topics_48818.htm", body=body, headers={"Content-Type": HTML})

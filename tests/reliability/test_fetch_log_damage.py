@@ -266,13 +266,13 @@ def test_a_repeated_fetch_id_stops_a_refresh_before_it_counts_a_fetch_twice(serv
     """The issue's case: v1's line copied; a new version must not publish a history in which
     one fetch is two sightings (fetch_count 2)."""
     log = raw_dir / "fetch_log.jsonl"
-    line = log.read_bytes()
-    log.write_bytes(line + line)
+    final = log.read_bytes().splitlines(keepends=True)[-1]  # v1's final record (after its intent)
+    log.write_bytes(log.read_bytes() + final)
     before = file_sha256(published_v1)
     url = server.route("/topics_48818.htm", body=pages.v2(), headers={"Content-Type": HTML})
     out = kfor("refresh", "--source", url)
-    assert_one_clear_line(out, log, 2)
-    assert "at line 1" in out.stderr.strip().splitlines()[-1]
+    assert_one_clear_line(out, log, 3)
+    assert "a record at line 2" in out.stderr.strip().splitlines()[-1]
     assert file_sha256(published_v1) == before
     assert query(published_v1, "SELECT fetch_count FROM marts.fct_page_version") == [(1,)]
 

@@ -1,6 +1,7 @@
 """dbt through its public programmatic API (`dbtRunner`) with no KFOR_BUILD_PATH (profiles.yml's
-dev default), pointed at a folder of the test's own (KFOR_DBT_DEV_DIR), with its artefacts and logs kept there too: no test
-writes into dbt_project/ or depends on the shell's way of running dbt."""
+dev default), pointed at a folder of the test's own (KFOR_DBT_DEV_DIR), with its artefacts and
+logs kept there too: no test writes into dbt_project/ or depends on the shell's way of running
+dbt."""
 
 from __future__ import annotations
 
