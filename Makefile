@@ -7,7 +7,7 @@ UV_VERSION := 0.13.9
 export PATH := $(BIN):$(PATH)
 DBT_FILES := $(shell find dbt_project -path dbt_project/target -prune -o \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print)
 
-.PHONY: setup run test test-all mutants lint dev dbt-dev bench docs docs-img bi-smoke clean
+.PHONY: setup run test test-all mutants lint dev dbt-dev bench docs examples bi-smoke clean
 
 setup: $(VENV)/.installed dbt_project/target/manifest.json  ## install everything into .venv (locked)
 
@@ -56,11 +56,12 @@ docs: setup  ## the dbt docs site (static, one file) -> docs/site/index.html
 bi-smoke: setup  ## Apache Superset (own venv) reads the warehouse read-only while a refresh publishes
 	@bash scripts/bi_smoke.sh
 
-docs-img: setup  ## re-render the README's plots (docs/img) from the bundled snapshot
+examples: setup  ## docs/queries.md and docs/img from a scratch warehouse built from the bundled snapshot
 	@tmp=$$(mktemp -d); snap=$$(ls raw/bundled/*.html | tail -1); \
-	KFOR_WAREHOUSE=$$tmp/w/kfor.duckdb KFOR_RAW_DIR=$$tmp/raw $(BIN)/kfor refresh \
-		--source file://$(CURDIR)/$$snap >/dev/null \
-	&& KFOR_WAREHOUSE=$$tmp/w/kfor.duckdb $(BIN)/kfor plot --out docs/img; rc=$$?; rm -rf $$tmp; exit $$rc
+	export KFOR_WAREHOUSE=$$tmp/w/kfor.duckdb KFOR_RAW_DIR=$$tmp/raw; \
+	$(BIN)/kfor refresh --source file://$(CURDIR)/$$snap >/dev/null \
+	&& $(BIN)/kfor plot --out docs/img >/dev/null && $(BIN)/python -m orchestration.drivers.queries; \
+	rc=$$?; rm -rf $$tmp; exit $$rc
 
 lint: setup
 	@$(BIN)/ruff check orchestration tests bench
