@@ -36,12 +36,12 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     from orchestration.sensors import build_page_sensor
 
     dbt_project = prepared()
-    dbt_keys: set[dg.AssetKey] = set()
-    whole: set[dg.AssetKey] = set()  # what a refresh run must select: filled below, read at run
+    # What a refresh run must select (a partial selection is refused): filled once the dbt
+    # assets exist, read by the steps at run time.
+    whole: set[dg.AssetKey] = set()
     dbt_models = build_dbt_assets(dbt_project, whole)
-    dbt_keys |= set(dbt_models.keys)
-    whole |= {*RAW_KEYS.values(), *dbt_keys, WAREHOUSE}
-    published_models = sorted((k for k in dbt_keys if k.path[0] in ("marts", "snapshots")),
+    whole |= {*RAW_KEYS.values(), *dbt_models.keys, WAREHOUSE}
+    published_models = sorted((k for k in dbt_models.keys if k.path[0] in ("marts", "snapshots")),
                               key=lambda k: k.path)
     jobs = build_jobs(settings)
     return dg.Definitions(

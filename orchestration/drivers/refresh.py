@@ -14,6 +14,7 @@ from contextlib import contextmanager
 
 from orchestration.core.archive import Archive, FetchLogDamaged
 from orchestration.core.decide import Decision, RefreshError, decide, new_record
+from orchestration.core.lock import RefreshBusy
 from orchestration.core.outcome import conclude, outcome_of, send_alert
 from orchestration.core.recovery import LogBehind
 from orchestration.core.session import warehouse_session
@@ -82,17 +83,13 @@ def failures_concluded(settings: Settings):
     (damaged, or behind the published warehouse) is alerted but not appended to."""
     try:
         yield
-    except RefreshError:
-        raise
+    except (RefreshError, RefreshBusy):
+        raise  # recorded where it was raised / nothing to record: another refresh runs
     except (FetchLogDamaged, LogBehind) as e:
         send_alert(settings, {"event": "refresh_failed", "outcome": "failed: fetch log",
                               "message": str(e), "warehouse": str(settings.warehouse)})
         raise RefreshError(f"failed: {e}", str(e)) from e
     except Exception as e:
-        from orchestration.core.lock import RefreshBusy
-
-        if isinstance(e, RefreshBusy):
-            raise
         outcome, cause = outcome_of(e)
         record = conclude(settings, new_record(settings.source_url), outcome, cause)
         observe(settings, record)
