@@ -125,3 +125,12 @@ def test_only_public_instance_methods_are_called():
     assert calls, "the scan found no instance calls at all"
     for name, method, line in calls:
         assert is_public(getattr(dg.DagsterInstance, method)), f"{name}:{line} calls {method}"
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_every_module_imports(path):
+    """A module that names a module which moved or went away fails here, not in a user's hands."""
+    import importlib
+
+    module = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    importlib.import_module(module.removesuffix(".__init__"))

@@ -2,7 +2,7 @@
 
 The listing goes through cdx-toolkit (`CDXFetcher(source=<endpoint>)`, the JSON output; it paces
 and retries its own CDX requests). Each capture is then downloaded from its `id_` replay URL (the
-bytes as captured, none of the replay's markup) by orchestration.fetch.fetch, with the refresh's
+bytes as captured, none of the replay's markup) by orchestration.core.fetch.fetch, with the refresh's
 FetchPolicy: the same size cap, redirect rules, retries and backoff. On top of that:
 
 - a rate limit: at most `rate` requests a second, retries included (default 1);

@@ -1,5 +1,5 @@
 """Downloading from an archive politely: a request rate, a resumable record of what is done, and
-progress lines. Retries with backoff are fetch()'s own (orchestration.fetch)."""
+progress lines. Retries with backoff are fetch()'s own (orchestration.core.fetch)."""
 
 from __future__ import annotations
 

@@ -9,12 +9,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from orchestration import dbt_build
-from orchestration.core import layout as paths
-from orchestration.core.settings import BUILD_NAME
+from orchestration.core import layout
+from orchestration.core.files import BUILD_NAME
 from orchestration.core.settings import get as get_settings
+from orchestration.drivers.dbt_run import run_dbt
 
-OUT = paths.PROJECT_ROOT / "docs" / "site" / "index.html"
+OUT = layout.PROJECT_ROOT / "docs" / "site" / "index.html"
 
 
 def main() -> int:
@@ -26,11 +26,10 @@ def main() -> int:
         copy = Path(tmp) / BUILD_NAME  # the catalog name dbt's SQL uses
         shutil.copyfile(published, copy)
         site = Path(tmp) / "site"  # its own target folder: target/manifest.json stays as it is
-        dbt_build.invoke(["docs", "generate", "--static", "--target-path", str(site)], copy,
-                         write_json=True)
+        run_dbt(["docs", "generate", "--static", "--target-path", str(site)], copy)
         OUT.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(site / "static_index.html", OUT)
-    print(f"dbt docs site: {OUT.relative_to(paths.PROJECT_ROOT)} (open it in a browser)")
+    print(f"dbt docs site: {OUT.relative_to(layout.PROJECT_ROOT)} (open it in a browser)")
     return 0
 
 

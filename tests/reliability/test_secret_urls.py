@@ -9,7 +9,7 @@ instance's storage) and every output.
 The secrets are long and marked ("Zq7") so that a search of several megabytes of DuckDB file
 cannot match them by chance. What the warehouse, `kfor status --json`'s `published` part and the
 webhook payload hold comes from the refresh code (in the in-memory fetch record), not from the
-fetch log, and the refresh records only the redacted URL (orchestration.refresh.new_record)."""
+fetch log, and the refresh records only the redacted URL (orchestration.core.decide.new_record)."""
 
 from __future__ import annotations
 
