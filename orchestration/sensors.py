@@ -46,16 +46,17 @@ def evaluate(settings: Settings) -> dg.SensorResult:
     policy = replace(settings.fetch_policy(), deadline=SENSOR_FETCH_DEADLINE)
     try:
         with warehouse_session(settings, wait=0.0, say=log.warning):
-            decision = decide(settings, policy=policy)
+            decision = decide(settings, policy=policy, handed_over=True)
     except RefreshBusy as e:
         return dg.SensorResult(skip_reason=f"a refresh is running ({e})")
     except RefreshError as e:
         events = [page_observation(e.record)] if e.record else []
         return dg.SensorResult(skip_reason=f"{e.outcome}: {e.cause}", asset_events=events)
     if not decision.changed:
-        return dg.SensorResult(
-            skip_reason=f"unchanged: page version {decision.record['content_sha256'][:12]} is "
-                        "already published", asset_events=[page_observation(decision.record)])
+        why = decision.record.get("message") or (
+            f"page version {decision.record['content_sha256'][:12]} is already published")
+        return dg.SensorResult(skip_reason=f"unchanged: {why}",
+                               asset_events=[page_observation(decision.record)])
     return dg.SensorResult(run_requests=[dg.RunRequest(
         run_key=decision.run_key, tags=run_tags(settings, "sensor"),
         run_config=run_config(mode="refresh", fetch_id=decision.record["fetch_id"]))])

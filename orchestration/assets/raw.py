@@ -124,8 +124,11 @@ def load_changed(state: RunState, log=None):
     build = start_build(state.files, empty=bool(problem))
     con = duckdb.connect(str(build))
     try:
-        rekeyed = load_published(con, archive, earlier, log.info if log else _quiet) \
-            if problem else {}
+        # every logged publication the copy lacks (all of them for an empty start; after a
+        # rollback, the versions published after the one rolled back to): history is never lost
+        missing = earlier if problem else not_loaded(con, earlier)
+        rekeyed = load_published(con, archive, missing, log.info if log else _quiet) \
+            if missing else {}
         added = raw_tables.load_page(con, parsed, record["body_sha256"])
         added["fetch_log"] = raw_tables.load_fetch_log(
             con, rekey(fold([*records, {**record, "outcome": "published"}]), rekeyed))
@@ -133,6 +136,18 @@ def load_changed(state: RunState, log=None):
         return {"added": added, "total": totals(con)}, parsed
     finally:
         con.close()
+
+
+def not_loaded(con, published: list[dict]) -> list[dict]:
+    """The publications (one per version) whose batch the scratch copy does not hold."""
+    raw_tables.ensure_schema(con)
+    held = {key for row in con.execute(f"SELECT content_sha256, body_sha256 FROM "
+                                       f"{RAW_SCHEMA}.page_version").fetchall() for key in row}
+    missing: dict[str, dict] = {}
+    for r in published:
+        if r.get("body_sha256") and not {r["content_sha256"], r["body_sha256"]} & held:
+            missing.setdefault(r["content_sha256"], r)
+    return list(missing.values())
 
 
 def unusable_published_file(published) -> str | None:

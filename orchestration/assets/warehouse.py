@@ -32,7 +32,7 @@ def build_publish_assets(published_models: list[dg.AssetKey], whole: set[dg.Asse
         state = refresh_run.state
         files = state.files
         if refresh_run.mode == "rollback":
-            kept = publish_kept(files, Path(refresh_run.kept), state.settings.keep)
+            kept = publish_kept(files, rollback_source(refresh_run), state.settings.keep)
         else:
             require_whole_refresh(context, whole)
             if not refresh_run.publish:  # an import's audit-only run: checks passed, nothing moves
@@ -63,6 +63,20 @@ def build_publish_assets(published_models: list[dg.AssetKey], whole: set[dg.Asse
             **{p.stem: dg.MetadataValue.md(image_markdown(p)) for p in plots}})
 
     return [warehouse, exports]
+
+
+def rollback_source(refresh_run: RefreshRun) -> Path:
+    """The kept file a rollback run publishes: one of this warehouse's own kept versions, for a
+    rollback `kfor rollback` decided (its intent in the fetch log); anything else is refused
+    before a file moves (a hand-written run config naming another warehouse's file)."""
+    state = refresh_run.state
+    kept = {p.resolve() for p in state.files.kept()}
+    source = Path(refresh_run.kept).resolve() if refresh_run.kept else None
+    if state.record is None or state.record.get("source") != "rollback" or source not in kept:
+        raise dg.Failure(f"refused: a rollback publishes one of this warehouse's kept versions "
+                         f"({state.files.history}) that `kfor rollback` chose; "
+                         f"{refresh_run.kept or 'no file'} is not one, or no rollback was decided")
+    return source
 
 
 def image_markdown(path: Path) -> str:

@@ -38,6 +38,9 @@ from orchestration.core.layout import BUNDLED_DIR
 from orchestration.core.redact import redact_text, redact_url
 
 LOG_NAME = "fetch_log.jsonl"
+# The warehouse whose fetch log the folder holds, as a path relative to the folder (so moving or
+# copying the project, raw and warehouse together, keeps it).
+OWNER_NAME = "WAREHOUSE"
 TORN_NAME = LOG_NAME + ".torn"  # torn last lines the next append moved aside, one a line
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -57,7 +60,9 @@ LOG_FIELDS = ("fetch_id", "fetched_at", "url", "source", "status", "etag", "last
               "captured_at",
               # an intent record (outcome BUILDING) and its final record: the version the changed
               # page was compared with, so a run can re-check it and recovery can judge it
-              "compared_with")
+              "compared_with",
+              # an intent handed to a run the daemon starts (the page sensor's run request)
+              "run_key")
 
 
 IMPORTED = "import"  # the fetch log's source of a capture `kfor import` brought in
@@ -85,6 +90,17 @@ class FetchLogDamaged(RuntimeError):
         super().__init__(f"the fetch log {path} is damaged at line {line_number}: {reason}; "
                          "move the line aside or delete it, then run again; the archive is "
                          "untouched")
+
+
+class RawFolderTaken(RuntimeError):
+    """The raw folder's fetch log belongs to another warehouse: sharing it would make one
+    warehouse's recovery settle, count or replay the other's fetches."""
+
+    def __init__(self, root: Path, owner: str, warehouse: str):
+        super().__init__(
+            f"KFOR_RAW_DIR={root} holds the fetch log of the warehouse {owner} (relative to it), "
+            f"not of {warehouse}: give this warehouse a raw folder of its own (KFOR_RAW_DIR); if "
+            f"the warehouse moved, write its new place in {root / OWNER_NAME}")
 
 
 class ArchiveDamaged(RuntimeError):
@@ -215,6 +231,30 @@ class Archive:
         self.root = Path(root)
         self.pages = self.root / "pages"
         self.log_path = self.root / LOG_NAME
+
+    def owner(self) -> str | None:
+        """The warehouse this folder's fetch log belongs to (relative to the folder), or None."""
+        try:
+            return (self.root / OWNER_NAME).read_text(encoding="utf-8").strip() or None
+        except FileNotFoundError:
+            return None
+
+    def claim(self, warehouse: Path | str) -> None:
+        """Make this folder the fetch log of `warehouse` (a path, or a server's URL), or refuse
+        when it holds another warehouse's (RawFolderTaken). A folder without an owner (a new
+        one, or one an older version wrote) becomes this warehouse's."""
+        if self.check_owner(warehouse) is None:
+            self.root.mkdir(parents=True, exist_ok=True)
+            write_atomically(self.root / OWNER_NAME,
+                             (own_name(self.root, warehouse) + "\n").encode(), mode=0o644)
+
+    def check_owner(self, warehouse: Path | str) -> str | None:
+        """The folder's owner, when it is `warehouse` or None; RawFolderTaken for another one
+        (a reader such as `kfor status` never shows another warehouse's fetches)."""
+        owner = self.owner()
+        if owner is not None and owner != own_name(self.root, warehouse):
+            raise RawFolderTaken(self.root, owner, str(warehouse))
+        return owner
 
     def require_writable(self) -> None:
         """Fail before anything is fetched or written when the archive cannot take this refresh's
@@ -379,6 +419,11 @@ def log_line(record: dict) -> bytes:
         raise ValueError(f"unknown fetch log fields: {sorted(unknown)}")
     return json.dumps({k: record.get(k) for k in LOG_FIELDS} | redacted(record),
                       ensure_ascii=False).translate(_LINE_BREAKS).encode("utf-8") + b"\n"
+
+
+def own_name(root: Path, warehouse: Path | str) -> str:
+    """How a raw folder names its warehouse: a path relative to the folder, or a URL as given."""
+    return warehouse if isinstance(warehouse, str) else os.path.relpath(warehouse, root)
 
 
 def fold(records) -> list[dict]:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from orchestration.core import layout
-from orchestration.core.archive import BUILDING, IMPORTED, Archive, sha256
+from orchestration.core.archive import BUILDING, IMPORTED, Archive, pending, sha256
 from orchestration.core.fetch import FetchError, FetchPolicy, FetchResult, Validators, fetch
 from orchestration.core.outcome import (
     SUCCESS,
@@ -77,26 +77,26 @@ def new_record(url: str, source: str | None = None) -> dict:
 
 
 def decide(settings: Settings, fetcher=fetch, policy: FetchPolicy | None = None,
-           retry: bool = False) -> Decision:
+           retry: bool = False, handed_over: bool = False) -> Decision:
     """Fetch, archive, compare; record the outcome (or, for a changed page, the intent). Raises
     RefreshError, already recorded and alerted, when the page was not fetched or not readable.
+    `handed_over`: the run that builds a changed page is started by another process (the page
+    sensor's run request): the intent carries its run key, and recovery spares it for a while.
     Call inside core.session.warehouse_session."""
     record = new_record(settings.source_url)
     try:
         decision = check_page(settings, record, fetcher, policy or settings.fetch_policy())
+        if decision.changed:
+            held = held_back(settings, decision.record, retry)
+            if held:
+                decision.changed, decision.record["message"] = False, held
         if not decision.changed:
             decision.record = conclude(settings, decision.record, "unchanged")
             return decision
-        records = Archive(settings.raw_dir).fetches()
-        earlier = attempts(records, decision.record)
-        refused = next((r for r in reversed(earlier) if r["outcome"].startswith("rejected")), None)
-        if refused and not retry:
-            raise RefreshError(
-                refused["outcome"],
-                f"already refused against the published version by the fetch of "
-                f"{refused['fetched_at'][:19]}Z; not rebuilt (`kfor refresh --retry` builds it "
-                "again after a fix)", decision.record)
+        earlier = attempts(Archive(settings.raw_dir).fetches(), decision.record)
         decision.attempt = len(earlier)
+        if handed_over:
+            decision.record["run_key"] = decision.run_key
         decision.record = intend(settings, decision.record)
         return decision
     except RefreshError as e:
@@ -108,12 +108,57 @@ def decide(settings: Settings, fetcher=fetch, policy: FetchPolicy | None = None,
         raise RefreshError(concluded["outcome"], concluded["message"], concluded) from e
 
 
+def held_back(settings: Settings, record: dict, retry: bool) -> str | None:
+    """Why a changed page is not built now, from the log (None: build it). A build of it is
+    already requested and not started yet; or the page is the version `kfor rollback` moved away
+    from (the rollback holds until the page changes). A page whose last build against the same
+    published version was rejected is refused again (RefreshError). `retry` builds anyway."""
+    records = Archive(settings.raw_dir).fetches()
+    queued = [r for r in pending(records) if r.get("run_key") and same_pair(r, record)
+              and not stale_intent(settings, r)]
+    if queued:
+        return (f"a build of page version {record['content_sha256'][:12]} was requested by the "
+                f"fetch of {queued[-1]['fetched_at'][:19]}Z and has not started yet")
+    if retry:
+        return None
+    publications = [r for r in records if r.get("outcome") == "published"]
+    if publications and publications[-1].get("source") == "rollback" \
+            and publications[-1].get("compared_with") == record["content_sha256"]:
+        return (f"page version {record['content_sha256'][:12]} is the one `kfor rollback` moved "
+                "away from; the rollback holds until the page changes (`kfor refresh --retry` "
+                "publishes it)")
+    earlier = attempts(records, record)
+    if earlier and earlier[-1]["outcome"].startswith("rejected"):
+        raise RefreshError(
+            earlier[-1]["outcome"],
+            f"already refused against the published version by the fetch of "
+            f"{earlier[-1]['fetched_at'][:19]}Z; not rebuilt (`kfor refresh --retry` builds it "
+            "again after a fix)", record)
+    return None
+
+
+def same_pair(a: dict, b: dict) -> bool:
+    return (a.get("content_sha256") == b.get("content_sha256")
+            and a.get("compared_with") == b.get("compared_with"))
+
+
 def attempts(records: list[dict], record: dict) -> list[dict]:
-    """Earlier builds of the same version against the same published version, ended."""
-    return [r for r in records if r.get("content_sha256") == record["content_sha256"]
-            and r.get("compared_with") == record.get("compared_with")
-            and r.get("outcome") not in (None, BUILDING, "published")
+    """Earlier builds of the same version against the same published version, ended (published
+    ones included: a page that flips back and forth gets a new run key each time)."""
+    return [r for r in records if same_pair(r, record)
+            and r.get("outcome") not in (None, BUILDING)
             and r.get("source") in ("live", "file", "archive")]
+
+
+def stale_intent(settings: Settings, intent: dict) -> bool:
+    """An intent handed to a run the daemon starts (it carries a run key) is spared by recovery
+    while that run may still be waiting: its launch, then up to KFOR_LOCK_WAIT for the lock."""
+    age = (datetime.now(UTC) - datetime.strptime(intent["fetched_at"], TIME_FORMAT)
+           .replace(tzinfo=UTC)).total_seconds()
+    return age > settings.lock_wait + HANDOVER_GRACE_S
+
+
+HANDOVER_GRACE_S = 300  # the daemon's launch of a requested run, on top of KFOR_LOCK_WAIT
 
 
 def check_page(settings: Settings, record: dict, fetcher, policy: FetchPolicy) -> Decision:

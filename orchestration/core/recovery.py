@@ -2,9 +2,11 @@
 next one, under the warehouse's lock (core.session). It reads only the fetch log, the archive and
 the published warehouse (its own copy of the log, raw.fetch_log), never the Dagster instance.
 
-- An intent record with no final record (orchestration.core.archive.pending): `published` when the
-  published file's copy of the log holds that fetch as published (killed after the rename; for a
-  rollback, when the published file is the version it rolled back to), else `failed: interrupted`.
+- An intent record with no final record (orchestration.core.archive.pending): the outcome the
+  published file's copy of the log holds for it (killed after the rename: `published`, or
+  `unchanged` for an import's sighting; for a rollback, when the published file is the version it
+  rolled back to), else `failed: interrupted`. An intent handed to a run the daemon has yet to
+  start (it carries the page sensor's run key) is spared for KFOR_LOCK_WAIT and a grace period.
 - A fetch log that lacks fetches the published warehouse recorded (lost, truncated, replaced by an
   old copy) is never rebuilt to a shorter history: LogBehind stops the refresh, naming
   `kfor repair-log` (orchestration.drivers.repair).
@@ -14,6 +16,7 @@ the published warehouse (its own copy of the log, raw.fetch_log), never the Dags
 from __future__ import annotations
 
 from orchestration.core.archive import Archive, pending
+from orchestration.core.decide import stale_intent
 from orchestration.core.export import settle
 from orchestration.core.outcome import conclude
 from orchestration.core.publish import (
@@ -48,15 +51,20 @@ def recover(settings: Settings, exclude: str | None = None) -> list[str]:
     missing = [r for r in copy if r["fetch_id"] not in logged]
     if missing:
         raise LogBehind(settings, missing)
-    published_ids = {r["fetch_id"] for r in copy if r.get("outcome") == "published"}
+    in_copy = {r["fetch_id"]: r.get("outcome") for r in copy}
     meta = published_meta(files.published) or {}
     for intent in pending(records):
         if intent["fetch_id"] == exclude:
             continue
+        if intent.get("run_key") and not stale_intent(settings, intent):
+            continue  # handed to a run the daemon has yet to start (the page sensor's)
         rolled_back = (intent.get("source") == "rollback" and intent.get("content_sha256")
                        == meta.get("content_sha256") != intent.get("compared_with"))
-        if intent["fetch_id"] in published_ids or rolled_back:
-            conclude(settings, intent, "published",
+        if in_copy.get(intent["fetch_id"]) in ("published", "unchanged") or rolled_back:
+            # killed after the rename: the published file's copy of the log says how it ended
+            # (an import's sighting of a known version is `unchanged`)
+            outcome = "published" if rolled_back else in_copy[intent["fetch_id"]]
+            conclude(settings, intent, outcome,
                      "log completed: the run was interrupted after it published", alert=False)
             notes.append("completed the fetch log of a refresh interrupted after it published")
         else:

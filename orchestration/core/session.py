@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from orchestration.core.archive import Archive
 from orchestration.core.lock import refresh_lock
 from orchestration.core.recovery import recover
 from orchestration.core.settings import Settings
@@ -18,10 +19,15 @@ from orchestration.core.settings import Settings
 def warehouse_session(settings: Settings, wait: float = 0.0, exclude: str | None = None,
                       say: Callable[[str], None] = print) -> Iterator[None]:
     """Hold the warehouse's refresh lock (waiting up to `wait` seconds; RefreshBusy past that),
-    and settle what an interrupted run left (core.recovery) unless this process already held it.
-    `exclude`: the fetch a starting run builds. Notes of repairs go to `say`."""
+    and, unless this process already held it: refuse a raw folder that cannot be written or that
+    holds another warehouse's fetch log (before anything is written), then settle what an
+    interrupted run left (core.recovery). `exclude`: the fetch a starting run builds. Notes of
+    repairs go to `say`."""
     with refresh_lock(settings.files.lock, wait=wait) as reentered:
         if not reentered:
+            archive = Archive(settings.raw_dir)
+            archive.require_writable()
+            archive.claim(settings.warehouse)
             for note in recover(settings, exclude=exclude):
                 say(f"note: {note}")
         yield

@@ -91,6 +91,12 @@ class Settings:
         problem = derived_name_problem(warehouse)
         if problem:
             raise SettingsError(f"KFOR_WAREHOUSE={warehouse} cannot be a warehouse: {problem}")
+        for name, path in (("KFOR_WAREHOUSE", warehouse), ("KFOR_RAW_DIR", self.raw_dir),
+                           ("DAGSTER_HOME", self.dagster_home)):
+            inside = next((p for p in path.parents if derived_folder(p)), None)
+            if inside is not None:  # its recovery, pruning or export cleaning would delete it
+                raise SettingsError(f"{name}={path} is inside {inside}, a folder another "
+                                    "warehouse owns; give it a place of its own")
         for name, path in (("KFOR_RAW_DIR", self.raw_dir), ("DAGSTER_HOME", self.dagster_home)):
             if path.exists() and not path.is_dir():
                 raise SettingsError(f"{name}={path} is a file; it must be a folder (or not exist "
@@ -126,10 +132,25 @@ class Settings:
         return self.source_url == layout.LIVE_URL
 
     def with_source(self, url: str | None) -> Settings:
-        return replace(self, source_url=url) if url else self
+        """These settings with `--source` (None: not given); an empty one is a mistake, never
+        the default page."""
+        if url is None:
+            return self
+        if not url.strip():
+            raise SettingsError("--source is empty; give a page URL, or leave --source out for "
+                                "KFOR_SOURCE_URL or the live page")
+        return replace(self, source_url=url)
 
     def fetch_policy(self) -> FetchPolicy:
         return FetchPolicy(allowed_hosts=self.allowed_hosts)
+
+
+def derived_folder(path: Path) -> bool:
+    """A folder some warehouse derives from its own name (its scratch build, kept versions,
+    exports), which that warehouse may clean, prune or delete at any time."""
+    name = path.name
+    return (name.startswith(".") and name.endswith(".build")) or name.endswith(
+        (".history", ".exports"))
 
 
 def real_path(value, name: str) -> Path:

@@ -244,8 +244,9 @@ def refresh(args) -> int:
     if code != EXIT_OK:
         return code
     if not decision.changed:
-        print(f"unchanged: page version {decision.record['content_sha256'][:12]} is already "
-              f"published ({_elapsed(started)})")
+        why = decision.record.get("message") or (
+            f"page version {decision.record['content_sha256'][:12]} is already published")
+        print(f"unchanged: {why} ({_elapsed(started)})")
         return EXIT_OK
     page = decision.page
     print(f"published: page version {page.content_sha256[:12]} (last updated "

@@ -55,9 +55,16 @@ def refresh(settings: Settings, wait: float = 0.0, say=print, verbose: bool = Fa
                                final.get("message") or "", final)
         for event in result.get_step_failure_events():  # the exports: the page is published
             if event.step_key == "exports":
-                say(f"warning: the exports failed: {event.step_failure_data.error.message.strip()}"
-                    .splitlines()[0])
+                say(f"warning: the exports failed: {root_cause(event.step_failure_data.error)}")
         return decision
+
+
+def root_cause(error) -> str:
+    """The first line of the innermost error of a step failure (Dagster wraps the asset's own
+    exception in a step-execution error that names only the op)."""
+    while error.cause is not None:
+        error = error.cause
+    return error.message.strip().splitlines()[0]
 
 
 def ended(settings: Settings, fetch_id: str) -> dict:

@@ -35,7 +35,9 @@ def dead_runs(settings: Settings) -> list[dict]:
 def status(settings: Settings, n: int = 10, as_json: bool = False, out=print) -> None:
     files = settings.files
     meta = read_meta(files.published)
-    records = Archive(settings.raw_dir).fetches()
+    archive = Archive(settings.raw_dir)
+    archive.check_owner(settings.warehouse)
+    records = archive.fetches()
     counts = mart_counts(files.published) if meta else {}
     age_h, stale = freshness(settings, records)  # of the source itself: fallbacks do not count
     last = last_fresh_fetch(records)

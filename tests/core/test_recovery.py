@@ -138,3 +138,19 @@ def test_repair_keeps_the_readable_lines_of_a_damaged_log(settings, raw_dir):
     assert [r["fetch_id"][0] for r in fetches(raw_dir)] == ["a", "z"]
     assert list(raw_dir.glob("fetch_log.jsonl.before-repair-*"))
     assert WarehouseFiles(settings.warehouse).published.exists()
+
+
+def test_an_intent_handed_to_the_daemon_is_spared_until_it_is_stale(settings, raw_dir):
+    young = intend(settings, record("a", "01", "v1", run_key="k1")
+                   | {"fetched_at": now_stamp()})
+    assert recover(settings) == []  # the sensor's run may still be waiting for its launch
+    assert fetches(raw_dir)[0]["outcome"] == "building"
+    old = intend(settings, record("b", "01", "v2", run_key="k2"))  # fetched in January: stale
+    assert recover(settings) == ["logged an interrupted refresh as failed"]
+    outcomes = {r["fetch_id"]: r["outcome"] for r in fetches(raw_dir)}
+    assert outcomes == {young["fetch_id"]: "building", old["fetch_id"]: "failed: interrupted"}
+
+
+def now_stamp() -> str:
+    from datetime import UTC, datetime
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

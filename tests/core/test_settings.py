@@ -103,3 +103,21 @@ def test_a_template_in_a_path_stays_text(tmp_path):
     """No setting is rendered as a template (dbt reads the scratch path with env_var())."""
     s = Settings.from_env(env(tmp_path, KFOR_WAREHOUSE=str(tmp_path / "{{ 7*7 }}" / "k.duckdb")))
     assert "{{ 7*7 }}" in str(s.files.build)
+
+
+@pytest.mark.parametrize("inside", [".kfor.duckdb.build", "kfor.duckdb.history",
+                                    "kfor.duckdb.exports/parquet"])
+@pytest.mark.parametrize("setting", ["KFOR_WAREHOUSE", "KFOR_RAW_DIR", "DAGSTER_HOME"])
+def test_nothing_may_live_inside_a_folder_another_warehouse_owns(tmp_path, inside, setting):
+    """Its recovery (the scratch build), pruning (kept versions) or export cleaning would delete
+    it (found by a hostile review: a warehouse at w/.kfor.duckdb.build/kfor.duckdb was deleted by
+    kfor.duckdb's next refresh)."""
+    target = tmp_path / "w" / inside / ("kfor.duckdb" if setting == "KFOR_WAREHOUSE" else "x")
+    assert "a folder another warehouse owns" in refused(tmp_path, **{setting: str(target)})
+
+
+def test_an_empty_source_is_refused_not_taken_for_the_default(tmp_path):
+    settings = Settings.from_env({"KFOR_WAREHOUSE": str(tmp_path / "w.duckdb")})
+    assert settings.with_source(None) is settings
+    with pytest.raises(SettingsError, match="--source is empty"):
+        settings.with_source(" ")
