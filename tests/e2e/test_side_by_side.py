@@ -77,7 +77,8 @@ def test_prod_and_staging_share_a_folder_and_an_instance(tmp_path, page_server):
         ("import", "published"), ("live", "unchanged")]
     assert file_sha256(staging_file) == staging_before
     assert sorted(p.name for p in folder.iterdir() if "staging" in p.name) == [
-        ".kfor-staging.duckdb.build", "kfor-staging.duckdb", "kfor-staging.duckdb.exports", "kfor-staging.duckdb.lock"]
+        ".kfor-staging.duckdb.build", "kfor-staging.duckdb", "kfor-staging.duckdb.exports",
+        "kfor-staging.duckdb.lock"]
     # prod's next refresh settles its own interrupted fetch
     out = kfor("refresh", "--source", v1, env=prod)
     assert out.returncode == 0, out.stderr
