@@ -18,6 +18,7 @@ import pydantic
 
 from orchestration.core.archive import BUILDING, Archive
 from orchestration.core.files import WarehouseFiles
+from orchestration.core.layout import DBT_PARENT_ENV
 from orchestration.core.outcome import alert_export_failed, conclude, one_line, outcome_of
 from orchestration.core.publish import discard_build
 from orchestration.core.session import warehouse_session
@@ -142,16 +143,19 @@ def conclude_unstarted(settings: Settings, fetch_id: str, error: BaseException,
 @contextmanager
 def dbt_environment(files: WarehouseFiles) -> Iterator[None]:
     """dbt (a child process dagster-dbt starts with this process's environment) builds the
-    scratch file named by KFOR_BUILD_PATH, for the run's duration."""
-    before = os.environ.get(BUILD_PATH_ENV)
-    os.environ[BUILD_PATH_ENV] = str(files.build)
+    scratch file named by KFOR_BUILD_PATH, for the run's duration; KFOR_DBT_PARENT names this
+    process, which kfor-dbt dies with."""
+    values = {BUILD_PATH_ENV: str(files.build), DBT_PARENT_ENV: str(os.getpid())}
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
     try:
         yield
     finally:
-        if before is None:
-            os.environ.pop(BUILD_PATH_ENV, None)
-        else:
-            os.environ[BUILD_PATH_ENV] = before
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def run_config(**config) -> dict:

@@ -3,6 +3,7 @@ folder; nothing touches the repository's warehouse/ or raw/, and nothing reaches
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sys
 from pathlib import Path
@@ -71,27 +72,33 @@ def dagster_home() -> Path:
 
 
 @pytest.fixture(scope="session")
-def built_warehouse(tmp_path_factory) -> Path:
-    """One warehouse built from the bundled snapshot by `kfor refresh`, shared read-only."""
-    from orchestration.drivers.cli import main
-
-    root = tmp_path_factory.mktemp("built")
-    with pytest.MonkeyPatch.context() as mp:
-        isolate(mp, root)
-        assert main(["refresh", "--source", SNAPSHOT.as_uri()]) == 0
-    settings.get.cache_clear()
-    return root / "warehouse" / "kfor.duckdb"
+def built_warehouse(v1_template) -> Path:
+    """The warehouse of the bundled snapshot (v1), shared read-only: `v1_template`'s."""
+    return v1_template / "warehouse" / "kfor.duckdb"
 
 
 @pytest.fixture(scope="session")
-def v1_template(tmp_path_factory) -> Path:
-    """warehouse/, raw/ and an instance with v1 published by `kfor refresh --source
-    http://127.0.0.1:.../`, built once per session and copied by `published_v1`."""
+def v1_template(tmp_path_factory, worker_id) -> Path:
+    """warehouse/, raw/ and an instance with v1 (the bundled snapshot) published by `kfor refresh
+    --source http://127.0.0.1:.../`, built once per session (xdist's workers share it: the first
+    builds it under a lock): copied by `published_v1` for tests that write, read in place by
+    `built_warehouse` for tests that read."""
+    if worker_id == "master":
+        return build_v1(tmp_path_factory.mktemp("v1-published"))
+    shared = tmp_path_factory.getbasetemp().parent  # this session's, common to its workers
+    with open(shared / "v1-published.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        root = shared / "v1-published"
+        if not (root / "warehouse" / "kfor.duckdb").exists():
+            build_v1(root)
+    return root
+
+
+def build_v1(root: Path) -> Path:
     from reliability.harness import kfor
     from support import pages
     from support.http_server import PageServer
 
-    root = tmp_path_factory.mktemp("v1-published")
     env = {"KFOR_WAREHOUSE": str(root / "warehouse" / "kfor.duckdb"),
            "KFOR_RAW_DIR": str(root / "raw"), "DAGSTER_HOME": str(root / "dagster_home")}
     with PageServer() as s:

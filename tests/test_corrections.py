@@ -26,6 +26,8 @@ from orchestration.core.reference import load_reference
 from orchestration.drivers.cli import main
 from orchestration.parsing import parse_page
 
+pytestmark = pytest.mark.slow  # builds several versions: CI's slow run (tests/README.md)
+
 TYPO = pages.v1().replace(b"<p>06 Apr 2001 - 03 Oct 2001</p>", b"<p>06 Apr 2001 - 31 Sep 2001</p>")
 
 

@@ -17,6 +17,8 @@ from support.warehouse import query, table_checksums
 
 from orchestration.drivers.cli import main
 
+pytestmark = pytest.mark.slow  # builds several versions: CI's slow run (tests/README.md)
+
 # Columns that only count fetches (SPEC refresh semantics 6) or stamp the build.
 BOOKKEEPING = {"fct_page_version": {"last_fetched_at", "fetch_count"}, "meta": {"built_at"}}
 

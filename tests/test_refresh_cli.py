@@ -21,6 +21,7 @@ def kfor(*args: str) -> subprocess.CompletedProcess:
                           env=os.environ.copy())
 
 
+@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
 def test_refresh_publishes_then_finds_the_page_unchanged(page_server, snapshot_bytes,
                                                          warehouse_path, raw_dir):
     url = page_server.route("/topics_48818.htm", body=snapshot_bytes,
@@ -57,6 +58,7 @@ def test_duckdb_shell_queries_the_published_file_read_only(built_warehouse):
     assert "v1.5" in out.stdout
 
 
+@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
 def test_an_unchanged_refresh_records_itself_without_loading_dbt(page_server, snapshot_bytes,
                                                                  dagster_home):
     url = page_server.route("/p.htm", body=snapshot_bytes)
@@ -76,21 +78,26 @@ def test_an_unchanged_refresh_records_itself_without_loading_dbt(page_server, sn
     assert states == ["unchanged", "changed"]  # newest first: one observation per check
 
 
-def test_offline_default_source_falls_back_to_the_bundled_snapshot(monkeypatch, warehouse_path,
-                                                                   raw_dir, capsys):
+def test_offline_the_live_page_falls_back_to_the_archived_version(monkeypatch, published_v1,
+                                                                  raw_dir, capsys):
+    """Offline, the live page's refresh reads the archive instead: the version published last,
+    so nothing is built (`make run` offline builds from the bundled snapshot)."""
     from orchestration.core import layout as paths
     from orchestration.drivers.cli import main
 
+    before = file_sha256(published_v1)
     # the "live" URL on a closed local port: a connection error, as offline
     monkeypatch.setattr(paths, "LIVE_URL", "http://127.0.0.1:9/topics_48818.htm")
     monkeypatch.setattr("orchestration.core.fetch.FetchPolicy.backoff", 0.01)
     assert main(["refresh"]) == 0
-    err = capsys.readouterr().err.strip().splitlines()
+    out, err = capsys.readouterr()
+    err = err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("warning: cannot connect to 127.0.0.1")
-    assert "bundled snapshot" in err[0]
+    assert "offline, so using the archived version published" in err[0]
+    assert out.startswith("unchanged: ")
     log = fetches(raw_dir)
-    assert log[-1]["source"] == "archive" and log[-1]["outcome"] == "published"
-    assert query(warehouse_path, "SELECT source FROM marts.meta") == [("archive",)]
+    assert log[-1]["source"] == "archive" and log[-1]["outcome"] == "unchanged"
+    assert file_sha256(published_v1) == before
 
 
 def test_an_explicit_source_that_fails_fails(page_server, warehouse_path, raw_dir):

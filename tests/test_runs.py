@@ -10,6 +10,7 @@ import sys
 from contextlib import contextmanager
 
 import dagster as dg
+import pytest
 from support import pages
 from support.fetch_log import fetches, lines
 from support.warehouse import file_sha256, query
@@ -49,6 +50,7 @@ def execute(request_or_config: dict, tags: dict | None = None, selection=None):
                                   tags=tags, raise_on_error=False, asset_selection=selection)
 
 
+@pytest.mark.slow  # make dev's test runs the sensor's run through the daemon
 def test_the_sensor_decides_and_its_run_publishes(page_server, monkeypatch, warehouse_path,
                                                   raw_dir):
     from orchestration.sensors import evaluate

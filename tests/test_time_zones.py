@@ -16,9 +16,12 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from support.warehouse import query, table_checksums
 
 from orchestration.core import layout as paths
+
+pytestmark = pytest.mark.slow  # builds several versions: CI's slow run (tests/README.md)
 
 KFOR = str(Path(sys.executable).parent / "kfor")
 ZONES = ("Pacific/Kiritimati", "Pacific/Pago_Pago")  # 25 hours apart: every date differs

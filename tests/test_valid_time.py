@@ -69,6 +69,7 @@ def two_orders(tmp_path_factory):
     return a, b
 
 
+@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
 def test_versions_take_their_place_in_valid_time_whatever_order_they_were_imported(two_orders):
     for warehouse in two_orders:
         assert query(warehouse, """
@@ -81,6 +82,7 @@ def test_versions_take_their_place_in_valid_time_whatever_order_they_were_import
             == [(datetime(2025, 3, 12).date(),)]
 
 
+@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
 def test_replay_is_exact_whatever_the_import_order(two_orders):
     a, b = two_orders
     for schema in ("marts", "snapshots"):
@@ -94,6 +96,7 @@ def _recorded(path: Path, schema: str) -> dict[str, set[str]]:
     return {t: RECORDED for t in tables}
 
 
+@pytest.mark.slow  # builds on the module's imported history: CI's slow run (tests/README.md)
 def test_the_change_log_follows_valid_time(two_orders):
     for warehouse in two_orders:
         rows = query(warehouse, """
@@ -105,6 +108,7 @@ def test_the_change_log_follows_valid_time(two_orders):
             WHERE span_seq = 3"""))
 
 
+@pytest.mark.slow  # builds on the module's imported history: CI's slow run (tests/README.md)
 def test_what_the_page_said_on_a_day_and_what_the_warehouse_knew(two_orders):
     a, _ = two_orders
     said = query(a, """

@@ -14,6 +14,8 @@ import os
 import signal
 import sys
 
+from orchestration.core.layout import DBT_PARENT_ENV
+
 PR_SET_PDEATHSIG = 1
 
 
@@ -24,7 +26,9 @@ def main() -> None:
         print(f"Core:\n  - installed: {version('dbt-core')}\n\nPlugins:\n"
               f"  - duckdb: {version('dbt-duckdb')}")
         return
-    parent = os.getppid()
+    # The starter names itself: a parent killed while this interpreter started would otherwise
+    # leave us adopted by init, arming the signal against the wrong process.
+    parent = int(os.environ.get(DBT_PARENT_ENV) or os.getppid())
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)

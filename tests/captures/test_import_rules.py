@@ -238,6 +238,7 @@ def test_every_capture_refused_exits_non_zero_with_the_summary(tmp_path, capsys)
 
 # -- with a build: a lone saved page, and two imports at once --------------------------------------
 
+@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
 def test_a_lone_saved_page_is_one_capture_and_importing_it_again_changes_nothing(tmp_path, capsys):
     page = tmp_path / "NATO - Topic_ NATO's role in Kosovo.htm"
     page.write_bytes(NATOHQ_2019)
@@ -265,6 +266,7 @@ def test_a_lone_saved_page_is_one_capture_and_importing_it_again_changes_nothing
     assert "captured at 2020-09-13T12:26:40.000000Z (the file's modification time)" in out
 
 
+@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
 def test_two_imports_at_once_log_what_one_after_the_other_would(tmp_path):
     """Import B reads the log (nothing imported yet) and plans; import A runs whole before B takes
     the lock (here: from B's last progress line, so the order is certain). B decides again under

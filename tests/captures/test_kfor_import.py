@@ -25,6 +25,7 @@ def imports(root: Path) -> list[dict]:
     return [r for r in fetches(root / "raw") if r["source"] == "import"]
 
 
+@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
 def test_an_import_from_the_cdx_api_is_polite_resumable_and_published(tmp_path, monkeypatch,
                                                                      capsys):
     isolate(monkeypatch, tmp_path)

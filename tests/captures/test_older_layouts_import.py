@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
 from capture_data import PAGE_URL
 from support import pages
 from support.isolation import isolate
@@ -23,6 +24,7 @@ FIXTURES = Path(__file__).parent.parent / "parsing" / "fixtures"
 OLD_URL = PAGE_URL.replace("/natohq/", "/natolive/")
 
 
+@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
 def test_older_layouts_from_a_warc_land_whole_on_both_time_axes(tmp_path, monkeypatch, capsys):
     isolate(monkeypatch, tmp_path)
     warc = Warc(tmp_path / "old.warc.gz", gz=True)

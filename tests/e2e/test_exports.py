@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from reliability.harness import kfor
 from support import pages
 from support.fetch_log import fetches
@@ -14,6 +15,7 @@ from orchestration.core.files import WarehouseFiles
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 
 
+@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
 def test_a_failed_export_warns_once_alerts_once_and_never_unpublishes(
         published_v1, raw_dir, receiver, page_server):
     files = WarehouseFiles(published_v1)

@@ -63,6 +63,7 @@ def imported(tmp_path_factory):
     return {"root": root, "rc": rc, "warehouse": root / "warehouse" / "kfor.duckdb"}
 
 
+@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
 def test_the_import_publishes_the_older_versions_in_valid_time_order(imported):
     assert imported["rc"] == 0
     rows = query(imported["warehouse"], """
@@ -75,6 +76,7 @@ def test_the_import_publishes_the_older_versions_in_valid_time_order(imported):
         == [(date(2025, 3, 12),)]
 
 
+@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
 def test_every_capture_is_logged_once_with_its_outcome(imported):
     imports = [r for r in log(imported["root"]) if r["source"] == "import"]
     by_time = {r["captured_at"][:10]: r["outcome"] for r in imports}
@@ -85,6 +87,7 @@ def test_every_capture_is_logged_once_with_its_outcome(imported):
     assert all(r["fetched_at"] > r["captured_at"] for r in imports)  # recorded after captured
 
 
+@pytest.mark.slow  # builds on the module's imported history: CI's slow run (tests/README.md)
 def test_the_import_summary_counts_what_happened(imported, monkeypatch, capsys):
     isolate(monkeypatch, imported["root"])
     before = file_sha256(imported["warehouse"])
@@ -100,6 +103,7 @@ def test_the_import_summary_counts_what_happened(imported, monkeypatch, capsys):
         "rejected: parse:today_figure_missing"]
 
 
+@pytest.mark.slow  # builds on the module's imported history: CI's slow run (tests/README.md)
 def test_the_import_runs_are_in_the_dagster_instance(imported):
     import dagster as dg
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from support import pages
 
 from orchestration.core import settings
@@ -44,6 +45,7 @@ def sensor_tick(monkeypatch, url: str):
     return tick, result
 
 
+@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
 def test_a_sensor_run_that_dbt_rejects_alerts_once_from_its_own_process(
         receiver, raw_dir, server, published_v1, monkeypatch):
     body, content_type = zero_troops()
@@ -77,6 +79,7 @@ def test_a_sensor_tick_on_an_unreadable_page_skips_and_alerts_with_the_parse_che
     assert len(receiver.wait_for(2, timeout=1)) == 1  # once
 
 
+@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
 def test_cli_posts_one_alert_per_failed_or_rejected_refresh(receiver, server, published_v1,
                                                             raw_dir):
     rejected = server.route("/bad.htm", body=commanders_missing()[0], headers={"Content-Type": HTML})
@@ -97,6 +100,7 @@ def test_cli_posts_one_alert_per_failed_or_rejected_refresh(receiver, server, pu
     assert [p["json"]["event"] for p in posts] == ["refresh_rejected", "refresh_failed"]
 
 
+@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
 def test_status_shows_failed_and_rejected_refreshes(server, published_v1, raw_dir):
     rejected = server.route("/bad.htm", body=commanders_missing()[0], headers={"Content-Type": HTML})
     failed = server.route("/gone.htm", status=404, body=b"gone")

@@ -304,6 +304,7 @@ def _limit_file_size(limit: int):
     return apply
 
 
+@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
 def test_a_page_write_past_a_file_size_limit_names_the_path_and_leaves_no_tmp(
         server, published_v1, raw_dir, warehouse_path):
     """A real failed write (RLIMIT_FSIZE: the OS says "File too large" mid-write, as a full disk

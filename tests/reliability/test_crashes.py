@@ -74,6 +74,7 @@ def assert_one_complete_version(warehouse: Path, allowed: dict[str, int]) -> str
 
 # -- deterministic: what a crash leaves behind -------------------------------------------------
 
+@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
 def test_a_torn_fetch_log_line_does_not_break_the_next_refresh(server, published_v1, raw_dir):
     with open(raw_dir / "fetch_log.jsonl", "a") as f:
         f.write('{"fetch_id": "0badc0de", "fetched_at": "2026-')  # a crash mid-append
@@ -84,6 +85,7 @@ def test_a_torn_fetch_log_line_does_not_break_the_next_refresh(server, published
     assert kfor("status").returncode == 0
 
 
+@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
 def test_the_record_after_a_torn_fetch_log_line_is_kept(server, published_v1, raw_dir):
     with open(raw_dir / "fetch_log.jsonl", "a") as f:
         f.write('{"fetch_id": "0badc0de", "fetched_at": "2026-')
@@ -102,6 +104,7 @@ def _intent(raw_dir: Path, record: dict) -> None:
                              "outcome": "building"})
 
 
+@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
 def test_a_kill_between_rename_and_log_append_is_completed_from_the_published_file(
         server, published_v1, raw_dir, warehouse_path):
     """The state a kill right after the atomic rename leaves: the new file is published, the log
@@ -135,6 +138,7 @@ def _stale_scratch(warehouse_path: Path) -> None:
              "url": "http://127.0.0.1/p", "source": "live"})
 
 
+@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
 def test_stale_scratch_is_cleaned_by_the_next_refresh(server, published_v1, raw_dir,
                                                       warehouse_path):
     _stale_scratch(warehouse_path)
@@ -147,6 +151,7 @@ def test_stale_scratch_is_cleaned_by_the_next_refresh(server, published_v1, raw_
     assert not leftovers(warehouse_path, raw_dir)
 
 
+@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
 def test_stale_scratch_is_cleaned_even_when_the_next_refresh_fails(server, published_v1,
                                                                    raw_dir, warehouse_path):
     _stale_scratch(warehouse_path)
@@ -337,6 +342,7 @@ def test_a_run_killed_mid_build_is_named_dead_and_its_fetch_interrupted(tmp_path
     assert outcomes[fetch_id] == "failed: interrupted"
 
 
+@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
 def test_a_kill_during_the_parquet_export_is_settled_by_an_unchanged_refresh(
         server, published_v1, raw_dir, warehouse_path):
     """Killed after the rename, mid-export: a half-written export folder and no `current` for the

@@ -312,7 +312,8 @@ def test_a_rebuild_stops_at_a_missing_or_tampered_page_naming_it(tmp_path, broke
 
 # -- end to end: a missing or damaged published file loses no history ------------------------
 
-@pytest.mark.parametrize("broken", ["missing", pytest.param("truncated", marks=pytest.mark.slow)])
+@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
+@pytest.mark.parametrize("broken", ["missing", "truncated"])
 def test_a_refresh_without_a_readable_published_file_rebuilds_every_version(
         published_v2, warehouse_path, raw_dir, tmp_path, broken):
     """Publish v1, v2; delete (or truncate) the file; refresh v3: three versions, and the
@@ -338,6 +339,7 @@ def test_a_refresh_without_a_readable_published_file_rebuilds_every_version(
 
 # -- end to end: rollback and replay with a damaged published file -----------------------------
 
+@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
 @pytest.mark.parametrize("broken", E2E_DAMAGE)
 def test_rollback_works_when_the_published_file_is_damaged(published_v2, warehouse_path,
                                                            raw_dir, v1_template, broken):
@@ -370,6 +372,7 @@ def test_replay_repairs_a_damaged_file_and_rollback_works_after(published_v2, wa
     assert not leftovers(warehouse_path, raw_dir)
 
 
+@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
 def test_a_damaged_kept_file_is_passed_over_and_refused_by_name(published_v2, warehouse_path,
                                                                  raw_dir, v1_template):
     """Garbage an older version filed under history/ (the newest entry) does not break rollback;
@@ -427,8 +430,8 @@ def _replay_breakers():
     return {f.__name__: f for f in (missing, tampered, unreadable, failing_check)}
 
 
-@pytest.mark.parametrize("breaker", ["missing", "tampered", "unreadable",
-                                     pytest.param("failing_check", marks=pytest.mark.slow)])
+@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
+@pytest.mark.parametrize("breaker", ["missing", "tampered", "unreadable", "failing_check"])
 def test_a_failed_replay_leaves_no_scratch_file(published_v1, warehouse_path, raw_dir, breaker):
     expected = _replay_breakers()[breaker](raw_dir)
     before = file_sha256(warehouse_path)
@@ -474,6 +477,7 @@ def _state(warehouse: Path, raw_dir: Path) -> dict:
                                  for p in warehouse.parent.rglob("*"))}
 
 
+@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
 @pytest.mark.parametrize("page", ["unchanged", "changed"])
 @pytest.mark.parametrize("part", ["raw", "raw/pages", "raw/fetch_log.jsonl"])
 def test_a_read_only_raw_dir_fails_before_anything_is_written(published_v1, warehouse_path,

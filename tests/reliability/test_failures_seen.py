@@ -82,6 +82,7 @@ def run_cli(capsys, *args: str) -> tuple[int, str, str]:
 
 # -- 1. offline: an archive fallback is never a fresh fetch ------------------------------------
 
+@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
 def test_an_offline_fallback_ten_days_after_the_last_live_fetch_alerts_and_is_stale(
         offline, published_v1, raw_dir, receiver, capsys):
     """On 049884d this exits 0 quietly and `kfor status` says "fetched 0.0 h ago"."""
@@ -259,6 +260,7 @@ def not_modified(h: BaseHTTPRequestHandler) -> None:
     h.end_headers()
 
 
+@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
 def test_a_304_without_validators_is_logged_and_alerted(server, published_v1, raw_dir,
                                                          warehouse_path, receiver):
     """v1 was published without validators, so the request is unconditional: a 304 confirms
@@ -271,6 +273,7 @@ def test_a_304_without_validators_is_logged_and_alerted(server, published_v1, ra
     assert "If-None-Match" not in server.requests[-1]["headers"]
 
 
+@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
 def test_a_304_with_nothing_published_is_logged_and_alerted(server, raw_dir, warehouse_path,
                                                             receiver):
     url = server.route("/p.htm", handler=not_modified)
@@ -279,6 +282,7 @@ def test_a_304_with_nothing_published_is_logged_and_alerted(server, raw_dir, war
                 "failed: 304 Not Modified with no published version")
 
 
+@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
 def test_a_tampered_archive_file_is_logged_and_alerted(server, published_v1, raw_dir,
                                                        warehouse_path, receiver):
     page = raw_dir / "pages" / f"{hashlib.sha256(pages.v1()).hexdigest()}.html"
@@ -309,6 +313,7 @@ def test_a_garbage_published_file_is_rebuilt_from_the_archive_and_said(server, p
     assert [p.read_bytes() == garbage for p in aside] == [True]
 
 
+@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
 def test_a_read_write_reader_holding_the_lock_is_logged_and_alerted(server, published_v1,
                                                                     raw_dir, warehouse_path,
                                                                     receiver):
@@ -352,6 +357,7 @@ def refresh_with_file_limit(url: str) -> subprocess.CompletedProcess:
                           preexec_fn=_limit_file_size(FILE_LIMIT))
 
 
+@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
 def test_a_full_disk_while_archiving_is_logged_and_alerted_with_the_os_words_and_path(
         server, published_v1, raw_dir, warehouse_path, receiver):
     body = big_page()
@@ -365,6 +371,7 @@ def test_a_full_disk_while_archiving_is_logged_and_alerted_with_the_os_words_and
     assert not target.exists()
 
 
+@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
 def test_a_full_disk_that_stops_the_log_itself_is_alerted_and_says_so(
         server, published_v1, raw_dir, warehouse_path, receiver):
     """The log is past the size limit, so its append fails too: the line and the alert say so."""
@@ -532,6 +539,7 @@ class Validating:
         h.wfile.write(body)
 
 
+@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
 def test_validators_of_unchanged_fetches_are_kept_and_sent(server, published_v1, raw_dir):
     """v1 was published without validators. The server now sends some: the next check sends them
     back and gets a 304, recorded as unchanged with the body it confirms. A markup-only edit (a

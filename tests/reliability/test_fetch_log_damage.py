@@ -127,6 +127,7 @@ def assert_damaged_at(root: Path, line_number: int) -> str:
     return message
 
 
+@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
 @SETTINGS
 @given(logs(1, 6), st.data(), damage)
 def test_a_damaged_line_that_is_not_the_torn_last_one_stops_the_reader(good, data, bad):
@@ -164,6 +165,7 @@ def test_blank_lines_do_not_shift_the_line_number(good, data, bad, blank):
         assert_damaged_at(Path(tmp), at + 1 + blank.count(b"\n"))
 
 
+@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
 @SETTINGS
 @given(logs(0, 6), records, st.data())
 def test_a_torn_last_line_is_skipped_and_the_next_append_sets_it_aside(good, torn, data):
@@ -345,6 +347,7 @@ def test_replay_stops_at_a_damaged_line_instead_of_dropping_a_version(published_
     assert file_sha256(published_v1) == before
 
 
+@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
 def test_a_torn_last_line_is_set_aside_by_the_next_refresh(server, published_v1, raw_dir):
     """The crash case stays harmless, and the log is one JSON object a line afterwards."""
     fragment = b'{"fetch_id": "0badc0de", "fetched_at": "2026-'

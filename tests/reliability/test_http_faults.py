@@ -341,6 +341,7 @@ def _refuse(server, published_v1, raw_dir, url, outcome, **env):
     return out, record
 
 
+@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
 def test_cli_500_retried_then_fails_cleanly(server, published_v1, raw_dir):
     # Retry-After: 0 spares the default 1 + 2 + 4 s backoff (fetch-level tests cover the backoff)
     url = server.route("/p", status=500, body=b"oops", headers={"Retry-After": "0"})

@@ -213,6 +213,7 @@ def test_http_80_to_https_443_is_followed(tls_files, monkeypatch):
         assert result.body == V1 and result.url == url
 
 
+@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
 def test_cli_redirect_to_another_port(server, published_v1, raw_dir):
     with PageServer() as other:
         target = other.route("/topics_48818.htm", body=V1, headers={"Content-Type": HTML})

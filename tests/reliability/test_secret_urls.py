@@ -101,6 +101,7 @@ def strings_with(path: Path, secrets: dict[str, str]) -> list[str]:
     return [what for what, s in secrets.items() if s in text]
 
 
+@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
 def test_no_planted_secret_leaves_the_process(server, published_v1, isolated, raw_dir,
                                              warehouse_path, dagster_home):
     """v1 is published (from a URL without secrets); a refresh from the secret URL finds it

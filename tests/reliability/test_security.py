@@ -65,6 +65,7 @@ def injected_page(name: str) -> bytes:
     return text.encode()
 
 
+@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
 @pytest.mark.parametrize("name", INJECTIONS, ids=["with-parenthesis", "parser-accepted"])
 def test_sql_in_page_text_is_stored_verbatim_or_rejected_by_a_check(server, published_v1,
                                                                      raw_dir, name):
@@ -98,6 +99,7 @@ def test_sql_in_page_text_is_stored_verbatim_or_rejected_by_a_check(server, publ
     assert not leftovers(published_v1, raw_dir)
 
 
+@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
 def test_sql_in_url_and_headers_is_stored_verbatim(server, published_v1, raw_dir):
     etag = "\"x'); DROP TABLE raw.fetch_log; --\""
     path = "/topics_48818.htm?q=%27);DROP%20TABLE%20marts.meta;--"

@@ -384,13 +384,10 @@ def test_every_subtle_case_is_tested_end_to_end():
     assert sorted(REFUSED) == sorted(SUBTLE_CASES)
 
 
-# two more in the slow run, to keep `make test` short (their classes run above at the unit level)
-SLOW_END_TO_END = {"utf8_as_mac_roman", "iso_last_updated"}
-
-
 def _cases(names) -> list:
-    return [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_END_TO_END else n
-            for n in sorted(names)]
+    """End to end in CI's slow run: each class is decided above at the unit level, and one parse
+    refusal runs end to end in `make test` (test_bad_pages)."""
+    return [pytest.param(n, marks=pytest.mark.slow) for n in sorted(names)]
 
 
 @pytest.mark.parametrize("case", _cases(REFUSED))
@@ -407,6 +404,7 @@ def test_a_subtly_wrong_page_is_refused_by_name(server, published_v1, raw_dir, c
     assert [r["outcome"] for r in log_records(raw_dir)] == ["published", record["outcome"]]
 
 
+@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
 @pytest.mark.parametrize("case", _cases(SAME_AS_V1))
 def test_a_page_that_says_what_v1_says_is_v1(server, published_v1, raw_dir, case):
     body, content_type = SAME_AS_V1[case]()
@@ -423,6 +421,7 @@ def test_a_page_that_says_what_v1_says_is_v1(server, published_v1, raw_dir, case
     assert not leftovers(published_v1, raw_dir)
 
 
+@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
 def test_a_figure_written_with_narrow_spaces_publishes_its_value(server, published_v1, raw_dir):
     body, content_type = figure_with_narrow_spaces()
     url = server.route("/topics_48818.htm", body=body, headers={"Content-Type": content_type})
