@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 import sys
+import tempfile
+import threading
 from pathlib import Path
 
 import pytest
@@ -77,19 +80,53 @@ def built_warehouse(v1_template) -> Path:
     return v1_template / "warehouse" / "kfor.duckdb"
 
 
+V1_ENV = "KFOR_TEST_V1_TEMPLATE"  # where this run's v1 template is, for all its workers
+
+
+def pytest_configure(config):
+    """The controller of an xdist run names the v1 template's place for its workers and, when the
+    whole suite runs, builds it in the background while the workers collect and run unit tests
+    (otherwise the first worker to need it builds it, the others wait on its lock)."""
+    if hasattr(config, "workerinput") or V1_ENV in os.environ:
+        return
+    root = Path(tempfile.mkdtemp(prefix="kfor-tests-"))
+    os.environ[V1_ENV] = str(root)
+    config.stash[_V1_ROOT] = root
+    if config.getoption("numprocesses", None) and not config.option.file_or_dir:
+        thread = threading.Thread(target=v1_under_lock, args=(root,), daemon=True)
+        thread.start()
+        config.stash[_V1_BUILD] = thread
+
+
+def pytest_unconfigure(config):
+    root = config.stash.get(_V1_ROOT, None)
+    if root is not None:
+        thread = config.stash.get(_V1_BUILD, None)
+        if thread is not None:
+            thread.join()
+        shutil.rmtree(root, ignore_errors=True)
+        os.environ.pop(V1_ENV, None)
+
+
+_V1_ROOT = pytest.StashKey[Path]()
+_V1_BUILD = pytest.StashKey[threading.Thread]()
+
+
 @pytest.fixture(scope="session")
-def v1_template(tmp_path_factory, worker_id) -> Path:
+def v1_template() -> Path:
     """warehouse/, raw/ and an instance with v1 (the bundled snapshot) published by `kfor refresh
-    --source http://127.0.0.1:.../`, built once per session (xdist's workers share it: the first
-    builds it under a lock): copied by `published_v1` for tests that write, read in place by
-    `built_warehouse` for tests that read."""
-    if worker_id == "master":
-        return build_v1(tmp_path_factory.mktemp("v1-published"))
-    shared = tmp_path_factory.getbasetemp().parent  # this session's, common to its workers
+    --source http://127.0.0.1:.../`, built once per run (shared by xdist's workers): copied by
+    `published_v1` for tests that write, read in place by `built_warehouse` for tests that read."""
+    return v1_under_lock(Path(os.environ[V1_ENV]))
+
+
+def v1_under_lock(shared: Path) -> Path:
+    """The template in `shared`, built by whoever takes the lock first."""
+    root = shared / "v1-published"
     with open(shared / "v1-published.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        root = shared / "v1-published"
         if not (root / "warehouse" / "kfor.duckdb").exists():
+            shutil.rmtree(root, ignore_errors=True)  # a build that failed half-way
             build_v1(root)
     return root
 
