@@ -7,7 +7,7 @@ UV_VERSION := 0.13.9
 export PATH := $(BIN):$(PATH)
 DBT_FILES := $(shell find dbt_project -path dbt_project/target -prune -o \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print)
 
-.PHONY: setup run test test-all mutants lint dev dbt-dev bench docs examples bi-smoke clean
+.PHONY: setup run test test-all test-extended mutants lint dev dbt-dev bench docs examples bi-smoke clean
 
 setup: $(VENV)/.installed dbt_project/target/manifest.json  ## install everything into .venv (locked)
 
@@ -25,11 +25,14 @@ dbt_project/target/manifest.json: $(VENV)/.installed $(DBT_FILES)
 run: setup  ## set up, then one refresh (live page, or the archived snapshot when offline)
 	@$(BIN)/kfor refresh
 
-test: setup  ## the test suite without the tests marked slow (under ten minutes)
+test: setup  ## the test suite without the tests marked slow (about three minutes on 2 cores)
 	@$(BIN)/pytest
 
-test-all: setup  ## every test, slow ones included (what CI runs after `make test`)
+test-all: setup  ## every test: make test, CI's slow layer and the extended end-to-end duplicates
 	@$(BIN)/pytest -m "" ; rc=$$?; [ $$rc -eq 5 ] && exit 0 || exit $$rc
+
+test-extended: setup  ## the end-to-end duplicates beyond CI's 20 minutes (about 12 minutes)
+	@$(BIN)/pytest -m extended
 
 mutants: setup  ## every kept regression (tests/mutants/*.patch) must turn the non-slow suite red
 	@$(BIN)/python scripts/mutants.py

@@ -13,6 +13,8 @@ import pytest
 from support.fetch_log import fetches
 from support.warehouse import file_sha256, query
 
+from orchestration.core.files import WarehouseFiles
+
 BIN = Path(sys.executable).parent
 
 
@@ -21,31 +23,22 @@ def kfor(*args: str) -> subprocess.CompletedProcess:
                           env=os.environ.copy())
 
 
-@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
-def test_refresh_publishes_then_finds_the_page_unchanged(page_server, snapshot_bytes,
-                                                         warehouse_path, raw_dir):
+def test_an_unchanged_page_is_fetched_conditionally_and_writes_nothing(published_v1, page_server,
+                                                                       snapshot_bytes, raw_dir):
     url = page_server.route("/topics_48818.htm", body=snapshot_bytes,
                             headers={"Content-Type": "text/html; charset=utf-8", "ETag": '"v1"'})
-    first = kfor("refresh", "--source", url)
-    assert first.returncode == 0, first.stderr
-    assert first.stdout.startswith("published: page version ") and first.stdout.count("\n") == 1
-    assert first.stderr == ""
-    assert query(warehouse_path, "SELECT count(*) FROM marts.fct_command_tenure") == [(28,)]
-
-    before = file_sha256(warehouse_path)
-    second = kfor("refresh", "--source", url)
-    assert second.returncode == 0, second.stderr
-    assert second.stdout.startswith("unchanged: page version ")
-    assert page_server.requests[-1]["headers"].get("If-None-Match") == '"v1"'  # conditional GET
+    before = file_sha256(published_v1)
+    for status in (200, 304):  # the second fetch sends the first one's validator
+        out = kfor("refresh", "--source", url)
+        assert out.returncode == 0 and out.stderr == "", out.stderr
+        assert out.stdout.startswith("unchanged: page version ") and out.stdout.count("\n") == 1
+        assert fetches(raw_dir)[-1]["status"] == status
+    assert page_server.requests[-1]["headers"].get("If-None-Match") == '"v1"'
     # nothing is written: the warehouse's fetch bookkeeping is as of its build; status reads the log
-    assert file_sha256(warehouse_path) == before
-    assert query(warehouse_path, "SELECT fetch_count FROM marts.fct_page_version") == [(1,)]
-
-    log = fetches(raw_dir)
-    assert [r["outcome"] for r in log] == ["published", "unchanged"]
-    assert [r["status"] for r in log] == [200, 304]
-    assert (raw_dir / "pages" / f"{log[0]['body_sha256']}.html").read_bytes() == snapshot_bytes
-    assert not [p for p in warehouse_path.parent.joinpath(".build").rglob("*") if p.is_file()]
+    assert file_sha256(published_v1) == before
+    assert query(published_v1, "SELECT fetch_count FROM marts.fct_page_version") == [(1,)]
+    assert [r["outcome"] for r in fetches(raw_dir)] == ["published", "unchanged", "unchanged"]
+    assert not WarehouseFiles(published_v1).build.exists()
 
 
 def test_duckdb_shell_queries_the_published_file_read_only(built_warehouse):
@@ -58,11 +51,9 @@ def test_duckdb_shell_queries_the_published_file_read_only(built_warehouse):
     assert "v1.5" in out.stdout
 
 
-@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
-def test_an_unchanged_refresh_records_itself_without_loading_dbt(page_server, snapshot_bytes,
-                                                                 dagster_home):
+def test_an_unchanged_refresh_records_itself_without_loading_dbt(published_v1, page_server,
+                                                                 snapshot_bytes, dagster_home):
     url = page_server.route("/p.htm", body=snapshot_bytes)
-    assert kfor("refresh", "--source", url).returncode == 0
     probe = ("import sys; from orchestration.drivers.cli import main; rc = main(['refresh', '--source', "
              f"{url!r}]); heavy = sorted({{m.split('.')[0] for m in sys.modules}} & "
              "{'dbt', 'dagster', 'dagster_dbt'}); print(rc, heavy)")
@@ -110,7 +101,7 @@ def test_an_explicit_source_that_fails_fails(page_server, warehouse_path, raw_di
     assert log[-1]["outcome"] == f"failed: HTTP 404 from {url}"
 
 
-@pytest.mark.slow  # in CI's slow run: keeps `make test` under ten minutes
+@pytest.mark.slow  # in CI's slow run: keeps `make test` within its three minutes
 def test_status_reports_the_published_version_and_refreshes(page_server, snapshot_bytes):
     url = page_server.route("/p.htm", body=snapshot_bytes)
     kfor("refresh", "--source", url)
@@ -121,19 +112,6 @@ def test_status_reports_the_published_version_and_refreshes(page_server, snapsho
     assert status["row_counts"]["fct_command_tenure"] == 28
     assert status["stale"] is False
     assert [r["outcome"] for r in status["refreshes"]] == ["published"]
-
-
-@pytest.mark.slow  # in CI's slow run: keeps `make test` under ten minutes
-def test_a_publishing_refresh_writes_parquet_beside_the_warehouse(page_server,
-                                                                            snapshot_bytes,
-                                                                            warehouse_path):
-    url = page_server.route("/p.htm", body=snapshot_bytes)
-    assert kfor("refresh", "--source", url).returncode == 0
-    current = warehouse_path.parent / "parquet" / "current"
-    assert current.is_symlink()
-    assert query(warehouse_path, f"SELECT count(*) FROM '{current}/fct_command_tenure.parquet'") \
-        == [(28,)]
-    assert not (warehouse_path.parent / "img").exists()  # plots are rendered on request
 
 
 def test_kfor_sql_runs_one_query_read_only(built_warehouse, monkeypatch):

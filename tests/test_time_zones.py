@@ -21,7 +21,7 @@ from support.warehouse import query, table_checksums
 
 from orchestration.core import layout as paths
 
-pytestmark = pytest.mark.slow  # builds several versions: CI's slow run (tests/README.md)
+pytestmark = pytest.mark.extended  # two builds beyond CI's 20 minutes: make test-extended
 
 KFOR = str(Path(sys.executable).parent / "kfor")
 ZONES = ("Pacific/Kiritimati", "Pacific/Pago_Pago")  # 25 hours apart: every date differs

@@ -238,7 +238,7 @@ def test_every_capture_refused_exits_non_zero_with_the_summary(tmp_path, capsys)
 
 # -- with a build: a lone saved page, and two imports at once --------------------------------------
 
-@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
+@pytest.mark.extended  # beyond CI's 20 minutes: make test-extended (tests/README.md)
 def test_a_lone_saved_page_is_one_capture_and_importing_it_again_changes_nothing(tmp_path, capsys):
     page = tmp_path / "NATO - Topic_ NATO's role in Kosovo.htm"
     page.write_bytes(NATOHQ_2019)

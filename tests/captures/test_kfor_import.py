@@ -25,7 +25,7 @@ def imports(root: Path) -> list[dict]:
     return [r for r in fetches(root / "raw") if r["source"] == "import"]
 
 
-@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
+@pytest.mark.extended  # beyond CI's 20 minutes: make test-extended (tests/README.md)
 def test_an_import_from_the_cdx_api_is_polite_resumable_and_published(tmp_path, monkeypatch,
                                                                      capsys):
     isolate(monkeypatch, tmp_path)
@@ -52,7 +52,7 @@ def test_an_import_from_the_cdx_api_is_polite_resumable_and_published(tmp_path, 
     assert all(r["message"].startswith("cdx ") for r in imports(tmp_path))
 
 
-@pytest.mark.slow  # in CI's slow run: keeps `make test` under ten minutes
+@pytest.mark.slow  # in CI's slow run: keeps `make test` within its three minutes
 def test_an_import_from_a_warc_file_counts_a_revisit_as_a_sighting(tmp_path, monkeypatch, capsys):
     isolate(monkeypatch, tmp_path)
     warc = Warc(tmp_path / "crawl.warc.gz", gz=True)

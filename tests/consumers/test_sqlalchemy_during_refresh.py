@@ -36,7 +36,7 @@ def kfor(*args: str) -> subprocess.CompletedProcess:
                           env=os.environ.copy())
 
 
-@pytest.mark.slow  # in CI's slow run: keeps `make test` under ten minutes
+@pytest.mark.slow  # in CI's slow run: keeps `make test` within its three minutes
 def test_sqlalchemy_reads_a_complete_version_while_a_refresh_publishes(
         page_server, warehouse_path, tmp_path):
     url = page_server.route("/topics_48818.htm", body=pages.v1())

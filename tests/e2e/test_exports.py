@@ -15,7 +15,7 @@ from orchestration.core.files import WarehouseFiles
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 
 
-@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
+@pytest.mark.extended  # beyond CI's 20 minutes: make test-extended (tests/README.md)
 def test_a_failed_export_warns_once_alerts_once_and_never_unpublishes(
         published_v1, raw_dir, receiver, page_server):
     files = WarehouseFiles(published_v1)

@@ -90,7 +90,7 @@ def test_prod_and_staging_share_a_folder_and_an_instance(pair):
     assert out.returncode == 0 and "rollback holds" in out.stdout, out.stdout
 
 
-@pytest.mark.slow  # the kill -9 suite is CI's slow run
+@pytest.mark.extended  # beyond CI's 20 minutes: make test-extended (tests/README.md)
 def test_a_kill_of_prods_refresh_leaves_staging_alone(pair):
     prod, staging, urls = pair["prod"], pair["staging"], pair["urls"]
     run = subprocess.Popen([KFOR, "refresh", "--source", urls["v2"]],

@@ -12,7 +12,7 @@ import pytest
 from support import pages
 from support.fetch_log import fetches
 from support.isolation import isolate
-from support.warehouse import file_sha256, query, table_checksums
+from support.warehouse import file_sha256, query
 
 from orchestration.drivers.cli import main
 
@@ -28,9 +28,6 @@ CAPTURES = {  # capture time -> body
     "20231201080000": pages.v1(),
     "20240101000000": pages.v1(),  # the same version seen again: a sighting
 }
-# Recorded-time columns and build stamps: all that may differ between two import orders.
-RECORDED = {"recorded_at", "closed_recorded_at", "first_fetched_at", "last_fetched_at",
-            "fetch_count", "built_at", "published_at", "body_sha256", "source_url", "source"}
 
 
 def capture_dir(root: Path, stamps) -> Path:
@@ -63,7 +60,7 @@ def imported(tmp_path_factory):
     return {"root": root, "rc": rc, "warehouse": root / "warehouse" / "kfor.duckdb"}
 
 
-@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
+@pytest.mark.extended  # beyond CI's 20 minutes: make test-extended (tests/README.md)
 def test_the_import_publishes_the_older_versions_in_valid_time_order(imported):
     assert imported["rc"] == 0
     rows = query(imported["warehouse"], """
@@ -76,7 +73,7 @@ def test_the_import_publishes_the_older_versions_in_valid_time_order(imported):
         == [(date(2025, 3, 12),)]
 
 
-@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
+@pytest.mark.extended  # beyond CI's 20 minutes: make test-extended (tests/README.md)
 def test_every_capture_is_logged_once_with_its_outcome(imported):
     imports = [r for r in log(imported["root"]) if r["source"] == "import"]
     by_time = {r["captured_at"][:10]: r["outcome"] for r in imports}
@@ -87,7 +84,7 @@ def test_every_capture_is_logged_once_with_its_outcome(imported):
     assert all(r["fetched_at"] > r["captured_at"] for r in imports)  # recorded after captured
 
 
-@pytest.mark.slow  # builds on the module's imported history: CI's slow run (tests/README.md)
+@pytest.mark.extended  # beyond CI's 20 minutes: make test-extended (tests/README.md)
 def test_the_import_summary_counts_what_happened(imported, monkeypatch, capsys):
     isolate(monkeypatch, imported["root"])
     before = file_sha256(imported["warehouse"])
@@ -103,7 +100,7 @@ def test_the_import_summary_counts_what_happened(imported, monkeypatch, capsys):
         "rejected: parse:today_figure_missing"]
 
 
-@pytest.mark.slow  # builds on the module's imported history: CI's slow run (tests/README.md)
+@pytest.mark.extended  # beyond CI's 20 minutes: make test-extended (tests/README.md)
 def test_the_import_runs_are_in_the_dagster_instance(imported):
     import dagster as dg
 
@@ -115,7 +112,7 @@ def test_the_import_runs_are_in_the_dagster_instance(imported):
         assert sorted(r.dagster_run.tags["kfor/started_by"] for r in runs) == ["cli", "import"]
 
 
-@pytest.mark.slow  # in CI's slow run: keeps `make test` under ten minutes
+@pytest.mark.extended  # beyond CI's 20 minutes: make test-extended (tests/README.md)
 def test_a_capture_failing_a_check_in_the_build_is_excluded(tmp_path, monkeypatch, capsys):
     """"31 Feb 2015" reads as a commander line but no date converts it (dbt's staging test): the
     capture is found, named and excluded, and the others publish."""
@@ -137,36 +134,6 @@ def test_a_capture_failing_a_check_in_the_build_is_excluded(tmp_path, monkeypatc
     assert [d for (d,) in query(tmp_path / "warehouse" / "kfor.duckdb",
                                 "SELECT valid_from::date FROM marts.fct_page_strength ORDER BY 1")] \
         == [date(2012, 10, 15), date(2023, 11, 20), date(2025, 3, 12)]
-
-
-@pytest.mark.slow
-def test_the_same_captures_in_another_order_give_the_same_history(imported, tmp_path_factory):
-    """Half the captures before the live refresh, the other half after, newest first: the history
-    is the one import in one go gave, row for row apart from the recorded-time columns."""
-    root = tmp_path_factory.mktemp("import_two_steps")
-    stamps = sorted(CAPTURES, reverse=True)
-    with pytest.MonkeyPatch.context() as mp:
-        isolate(mp, root)
-        assert main(["import", str(capture_dir(root / "first", stamps[:3]))]) == 0
-        live_refresh(root)
-        assert main(["import", str(capture_dir(root / "second", stamps[3:]))]) == 0
-    for schema in ("marts", "snapshots"):
-        assert sums(root / "warehouse" / "kfor.duckdb", schema) \
-            == sums(imported["warehouse"], schema), schema
-    # and `kfor replay` of either archive reproduces its history row for row (SPEC 6)
-    for where in (root, imported["root"]):
-        warehouse = where / "warehouse" / "kfor.duckdb"
-        before = {s: sums(warehouse, s) for s in ("marts", "snapshots")}
-        with pytest.MonkeyPatch.context() as mp:
-            isolate(mp, where)
-            assert main(["replay"]) == 0
-        assert {s: sums(warehouse, s) for s in ("marts", "snapshots")} == before
-
-
-def sums(path: Path, schema: str) -> dict:
-    tables = {t for (t,) in query(path, f"SELECT table_name FROM duckdb_tables() "
-                                        f"WHERE schema_name = '{schema}'")}
-    return table_checksums(path, schema, exclude={t: RECORDED for t in tables})
 
 
 def test_the_offline_fallback_is_the_newest_refresh_never_an_imported_capture(tmp_path):

@@ -24,6 +24,7 @@ TENURE_CHAIN = {"assert_tenure_handovers", "exactly_one_true_fct_command_tenure_
 # (P3 of docs/rules.md), which sorts first
 PAST_TENURES = "assert_past_tenures_kept"
 SLOW = pytest.mark.slow  # cases beyond one per family, in CI's slow run: `make test` stays short
+EXTENDED = pytest.mark.extended  # beyond CI's 20 minutes: make test-extended
 EXPECTED: list = [
     # one parse refusal end to end in `make test`; the parser's unit tests decide each check
     ("commanders_missing", {"parse:commanders_missing"}),
@@ -34,19 +35,12 @@ EXPECTED: list = [
     pytest.param("last_updated_missing", {"parse:last_updated_missing"}, marks=SLOW),
     pytest.param("commander_without_dates", {"parse:commander_without_dates"}, marks=SLOW),
     pytest.param("impossible_date", {"converts_stg_raw__commanders_start_text__start_date",
-                                     "converts_stg_raw__commanders_end_text__end_date"}, marks=SLOW),
-    pytest.param("end_before_start", {PAST_TENURES, "assert_tenure_handovers",
-                          "not_before_fct_command_tenure_end_date__start_date"}, marks=SLOW),
-    pytest.param("present_not_last", TENURE_CHAIN | {PAST_TENURES}, marks=SLOW),
+                                     "converts_stg_raw__commanders_end_text__end_date"}, marks=EXTENDED),
     pytest.param("two_current", TENURE_CHAIN | {PAST_TENURES}, marks=SLOW),
     # one dbt refusal end to end in `make test`; dbt's unit tests decide the rest
     ("unknown_nation", {"relationships_dim_commander_nation_key__nation_key__ref_dim_nation_",
                         "relationships_fct_command_tenure_nation_key__nation_key__ref_dim_nation_"}),
-    pytest.param("duplicated_commander",
-                 {"assert_tenure_handovers", "unique_fct_command_tenure_start_date"}, marks=SLOW),
-    pytest.param("zero_troops", {"positive_fct_troop_level_troops"}, marks=SLOW),
-    pytest.param("ten_times_longer", TENURE_CHAIN | {"unique_fct_command_tenure_start_date",
-                                         "row_count_between_fct_command_tenure_200__20"}, marks=SLOW),
+    pytest.param("zero_troops", {"positive_fct_troop_level_troops"}, marks=EXTENDED),
     # a number past INT32: the cast gives null and the converts check names it
     pytest.param("troop_count_overflow", {"converts_stg_raw__troop_figures_troops_text__troops"},
                  marks=SLOW),
@@ -67,6 +61,9 @@ def _name(case) -> str:
 def test_every_generated_case_is_tested():
     assert sorted(CASES) == sorted(_name(case) for case in EXPECTED)
     assert len(CASES) >= 12
+    # (a tenure ending before it starts, a present tenure not last, a duplicated commander and a
+    # list ten times longer went in issue 20: dbt's unit tests of the tenure chain decide them,
+    # and two_current runs that chain end to end)
 
 
 @pytest.mark.parametrize(("case", "checks"), EXPECTED, ids=[_name(case) for case in EXPECTED])

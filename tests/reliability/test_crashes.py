@@ -33,7 +33,7 @@ from orchestration.parsing import parse_page
 from .harness import KFOR, copy_tree, kfor, leftovers, log_records
 
 HTML = "text/html; charset=utf-8"
-SEEDS = range(20)
+SEEDS = range(7)  # seven slices of a run, the last past its end (issue 20: CI time)
 FACTS = ("fct_command_tenure", "fct_troop_level", "fct_event")
 
 
@@ -162,7 +162,7 @@ def test_stale_scratch_is_cleaned_even_when_the_next_refresh_fails(server, publi
     assert not leftovers(warehouse_path, raw_dir), leftovers(warehouse_path, raw_dir)
 
 
-@pytest.mark.slow  # in CI's slow run: keeps `make test` under ten minutes
+@pytest.mark.slow  # in CI's slow run: keeps `make test` within its three minutes
 def test_a_torn_dbt_manifest_does_not_break_later_refreshes(tmp_path, server, published_v1,
                                                              raw_dir):
     project = project_copy(tmp_path / "project")
@@ -264,7 +264,8 @@ def kill_fraction(seed: int) -> float:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("seed", [  # every other slice in CI, the rest in make test-extended
+    pytest.param(seed, marks=pytest.mark.extended) if seed % 2 else seed for seed in SEEDS])
 def test_kill_at_a_random_moment(seed, kill_bench, server, published_v1, raw_dir,
                                  warehouse_path):
     project, duration = kill_bench

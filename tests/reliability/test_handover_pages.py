@@ -20,18 +20,12 @@ CASES = {
     # Jackson from 16 Jun 1999: 9-15 June 1999 have no commander; every handover is still 0 or 1 day
     "first_commander_a_week_late": ("<p>09 Jun 1999 - 08 Oct 1999</p>",
                                     "<p>16 Jun 1999 - 08 Oct 1999</p>", CHECK, 7),
-    # Risi ends on 6 Nov 2020, Federici starts on 13 Nov: 7-12 Nov 2020 have none
-    "a_week_without_a_commander": ("<p>19 Nov 2019 - 13 Nov 2020</p>",
-                                   "<p>19 Nov 2019 - 06 Nov 2020</p>", "assert_tenure_handovers", 6),
-    # Risi ends on 20 Nov 2020, a week into Federici's tenure: 13-20 Nov 2020 have two
-    "a_week_with_two_commanders": ("<p>19 Nov 2019 - 13 Nov 2020</p>",
-                                   "<p>19 Nov 2019 - 20 Nov 2020</p>", "assert_tenure_handovers", 8),
+    # a week with none or two commanders mid-list: dbt's unit tests of the handover rule (H1)
 }
 
 
 @pytest.mark.slow  # dbt's unit tests decide the handover rule; one dbt refusal runs in make test
-@pytest.mark.parametrize("case", ["first_commander_a_week_late", "a_week_without_a_commander",
-                                  "a_week_with_two_commanders"])
+@pytest.mark.parametrize("case", ["first_commander_a_week_late"])
 def test_a_day_with_zero_or_two_commanders_is_rejected(server, published_v1, raw_dir, case):
     old, new, named, _ = CASES[case]
     assert V1.count(old) == 1

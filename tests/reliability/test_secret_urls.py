@@ -228,7 +228,7 @@ def assert_clean_log(raw_dir: Path) -> dict:
     return log_records(raw_dir)[-1]
 
 
-@pytest.mark.slow  # in CI's slow run: keeps `make test` under ten minutes
+@pytest.mark.extended  # beyond CI's 20 minutes: make test-extended (tests/README.md)
 def test_a_published_refresh_writes_no_secret(server, raw_dir, warehouse_path):
     userinfo, query = VARIANTS["user-password-and-token"]
     url, route = secret_url(server, userinfo, query)

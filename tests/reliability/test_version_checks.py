@@ -37,12 +37,7 @@ FLAGGED = {
     # P2: a digit lost (the issue's slip: 450 after 4,500), the same day
     "strength_slipped": (edited(STRENGTH, "Today, KFOR consists of approximately 450 troops"),
                          "assert_current_strength_plausible"),
-    # P3: a past commander renamed is a tenure lost (a new commander key) and one added
-    "past_tenure_renamed": (edited("Lt. Gen. Klaus Reinhardt, GE A", "Lt. Gen. Klaus Reinhard, GE A"),
-                            "assert_past_tenures_kept"),
-    # P4: the same day, seven hours earlier
-    "stamp_backwards": (edited(STAMP, "Last updated: 20 Nov. 2023 10:24"),
-                        "assert_page_date_not_backwards"),
+    # P3 (past tenures kept) and P4 (a stamp going back) are decided by dbt's unit tests
     # P7 (and P5): the issue's example, a stamp in 2099 (it used to publish a current tenure of
     # 27,800 days)
     "stamp_2099": (edited(STAMP, "Last updated: 20 Nov. 2099 17:24"), "assert_no_future_times"),
@@ -50,7 +45,7 @@ FLAGGED = {
 
 
 @pytest.mark.slow  # dbt's unit tests decide each check; one dbt refusal runs in make test
-@pytest.mark.parametrize("case", FLAGGED)
+@pytest.mark.parametrize("case", ["stamp_2099"])  # P2: the corrections test below
 def test_a_flagged_page_is_rejected_by_its_check(server, published_v1, raw_dir, case):
     body, check = FLAGGED[case]
     url = server.route("/topics_48818.htm", body=body, headers={"Content-Type": HTML})
@@ -73,7 +68,7 @@ def accepting(project: Path, version: str, check: str) -> None:
         csv.writer(f, lineterminator="\n").writerows(rows)
 
 
-@pytest.mark.slow  # in CI's slow run: keeps `make test` under ten minutes
+@pytest.mark.slow  # in CI's slow run: keeps `make test` within its three minutes
 def test_a_flagged_page_publishes_once_a_corrections_row_accepts_it(server, published_v1, raw_dir,
                                                                     tmp_path):
     body, check = FLAGGED["strength_slipped"]
@@ -85,7 +80,8 @@ def test_a_flagged_page_publishes_once_a_corrections_row_accepts_it(server, publ
     project = project_copy(tmp_path / "project")  # the checkout's seed is never touched
     version = parse_page(body, HTML, load_reference()).content_sha256
     accepting(project, version, check)
-    out = kfor("refresh", "--source", url, env=copy_env(project))
+    # the refusal stands until the fix is asked to be tried (`--retry`, docs/architecture.md)
+    out = kfor("refresh", "--source", url, "--retry", env=copy_env(project))
 
     assert out.returncode == 0, out.stderr
     assert log_records(raw_dir)[-1]["outcome"] == "published"
@@ -95,7 +91,7 @@ def test_a_flagged_page_publishes_once_a_corrections_row_accepts_it(server, publ
                                "WHERE fact = 'accept'") == [(check, version)]
 
 
-@pytest.mark.slow  # in CI's slow run: keeps `make test` under ten minutes
+@pytest.mark.slow  # in CI's slow run: keeps `make test` within its three minutes
 def test_an_acceptance_naming_no_check_fails_the_build(server, published_v1, raw_dir, tmp_path):
     """A typo in the check's name must not silently accept nothing (P6)."""
     project = project_copy(tmp_path / "project")
@@ -109,7 +105,7 @@ def test_an_acceptance_naming_no_check_fails_the_build(server, published_v1, raw
     assert_refused(out, published_v1, raw_dir, before, "rejected: assert_acceptances_name_a_check")
 
 
-@pytest.mark.slow  # in CI's slow run: keeps `make test` under ten minutes
+@pytest.mark.slow  # in CI's slow run: keeps `make test` within its three minutes
 def test_a_replay_through_a_rollback_passes(server, published_v1, raw_dir):
     """v1 -> v2 -> rollback to v1: the newest publication goes back in date and reopens a tenure,
     which the checks would flag; a rollback is exempt (P1), so the replay rebuilds it."""
