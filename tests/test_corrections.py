@@ -26,7 +26,7 @@ from orchestration.core.reference import load_reference
 from orchestration.drivers.cli import main
 from orchestration.parsing import parse_page
 
-pytestmark = pytest.mark.slow  # builds several versions: CI's slow run (tests/README.md)
+pytestmark = pytest.mark.extended  # builds several versions: make test-extended (tests/README.md)
 
 TYPO = pages.v1().replace(b"<p>06 Apr 2001 - 03 Oct 2001</p>", b"<p>06 Apr 2001 - 31 Sep 2001</p>")
 
@@ -89,7 +89,6 @@ def test_a_correction_overrides_the_typo_and_is_visible(tmp_path, built_warehous
         == [("Thorstein Skiaker", "31 Sep 2001", "03 Oct 2001", True)]
 
 
-@pytest.mark.slow  # in CI's slow run: keeps `make test` within its three minutes
 def test_a_correction_that_matches_nothing_fails_the_build(tmp_path, built_warehouse):
     version = parse_page(TYPO, None, load_reference()).content_sha256
     run, _, _ = dbt_build_with([{

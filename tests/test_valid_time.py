@@ -123,7 +123,7 @@ def test_what_the_page_said_on_a_day_and_what_the_warehouse_knew(two_orders):
     assert knew == [(0,)]  # every capture was recorded on 1 Dec 2026
 
 
-@pytest.mark.slow  # in CI's slow run: keeps `make test` within its three minutes
+@pytest.mark.extended  # beyond CI's 20 minutes: make test-extended (tests/README.md)
 def test_a_stamp_before_the_previous_sighting_is_not_believed(tmp_path, monkeypatch):
     """v2's stamp (18 Oct 2024) falls before the last sighting of v1 (a live fetch today): the page
     cannot have changed before the warehouse last saw the old version, so v2 is valid from its
@@ -139,7 +139,7 @@ def test_a_stamp_before_the_previous_sighting_is_not_believed(tmp_path, monkeypa
                            (2, datetime(2026, 12, 2, 9, 0, tzinfo=UTC), "first_sighting")]
 
 
-@pytest.mark.slow  # in CI's slow run: keeps `make test` within its three minutes
+@pytest.mark.extended  # beyond CI's 20 minutes: make test-extended (tests/README.md)
 def test_a_revert_opens_a_new_span(tmp_path, monkeypatch):
     """v1, v2, then v1 again (here an operator's rollback: a live page that loses a commander
     is rejected by assert_commanders_did_not_drop)."""

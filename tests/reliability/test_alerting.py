@@ -45,7 +45,7 @@ def sensor_tick(monkeypatch, url: str):
     return tick, result
 
 
-@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
+@pytest.mark.extended  # beyond CI's 20 minutes: make test-extended (tests/README.md)
 def test_a_sensor_run_that_dbt_rejects_alerts_once_from_its_own_process(
         receiver, raw_dir, server, published_v1, monkeypatch):
     body, content_type = zero_troops()

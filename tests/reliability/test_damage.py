@@ -273,7 +273,7 @@ def test_a_rebuild_stops_at_a_missing_or_tampered_page_naming_it(tmp_path, broke
 
 # -- end to end: a missing or damaged published file loses no history ------------------------
 
-@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
+@pytest.mark.extended  # beyond CI's 20 minutes: make test-extended (tests/README.md)
 @pytest.mark.parametrize("broken", ["missing"])  # a truncated file: the unit tests above
 def test_a_refresh_without_a_readable_published_file_rebuilds_every_version(
         published_v2, warehouse_path, raw_dir, tmp_path, broken):
@@ -440,7 +440,7 @@ def _state(warehouse: Path, raw_dir: Path) -> dict:
 
 @pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
 @pytest.mark.parametrize("page", ["unchanged", "changed"])
-@pytest.mark.parametrize("part", ["raw", "raw/pages", "raw/fetch_log.jsonl"])
+@pytest.mark.parametrize("part", ["raw", "raw/pages"])  # the log alone: test_archive_writes
 def test_a_read_only_raw_dir_fails_before_anything_is_written(published_v1, warehouse_path,
                                                               raw_dir, tmp_path, part, page):
     target = raw_dir.parent / part
