@@ -58,6 +58,9 @@ def make_copy(dest: Path) -> None:
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / rel, target)
+    # the checkout's environment, as `.venv/bin/...` in the README's commands expects it (the
+    # copy's own code is what imports: PYTHONPATH, checked by resolves_to_copy)
+    (dest / ".venv").symlink_to(ROOT / ".venv")
     for name in PARSED:
         source = ROOT / "dbt_project" / "target" / name
         if source.exists():
@@ -94,9 +97,8 @@ def named_tests(patch: Path) -> list[str]:
     for line in patch.read_text(encoding="utf-8").splitlines():
         if line.startswith("diff --git"):
             break
-        m = re.match(r"#\s*caught by:\s*(.+)", line)
-        if m:
-            tests += m.group(1).split()
+        # "# caught by: <id>" or "# Caught by:" with the ids on the comment lines that follow
+        tests += [t.rstrip(",") for t in re.findall(r"tests/\S+\.py::\S+", line)]
     return tests
 
 
