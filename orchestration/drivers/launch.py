@@ -65,10 +65,15 @@ def failure_of(result) -> tuple[str, str]:
             if line.startswith("rejected: "):
                 return f"rejected: {line[len('rejected: '):].split(' ', 1)[0]}", line
             return f"failed: {line}", line
-        error = data.error
-        while error is not None and error.cause is not None:
-            error = error.cause  # Dagster wraps the step's own error ("Error occurred while ...")
+        error = innermost_error(data.error)
         if error is not None:
             cause = " ".join(error.message.split())
             return f"failed: {cause}", cause
     return "failed: the run did not finish", "the run did not finish"
+
+
+def innermost_error(error):
+    """The step's own error: Dagster wraps it ("Error occurred while executing op ...")."""
+    while error is not None and error.cause is not None:
+        error = error.cause
+    return error

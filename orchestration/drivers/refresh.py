@@ -19,7 +19,7 @@ from orchestration.core.outcome import conclude, outcome_of, send_alert
 from orchestration.core.recovery import LogBehind
 from orchestration.core.session import warehouse_session
 from orchestration.core.settings import Settings
-from orchestration.drivers.launch import failure_of, get_instance, launch
+from orchestration.drivers.launch import failure_of, get_instance, innermost_error, launch
 
 log = logging.getLogger("kfor")
 
@@ -55,16 +55,9 @@ def refresh(settings: Settings, wait: float = 0.0, say=print, verbose: bool = Fa
                                final.get("message") or "", final)
         for event in result.get_step_failure_events():  # the exports: the page is published
             if event.step_key == "exports":
-                say(f"warning: the exports failed: {root_cause(event.step_failure_data.error)}")
+                error = innermost_error(event.step_failure_data.error)
+                say(f"warning: the exports failed: {error.message.strip().splitlines()[0]}")
         return decision
-
-
-def root_cause(error) -> str:
-    """The first line of the innermost error of a step failure (Dagster wraps the asset's own
-    exception in a step-execution error that names only the op)."""
-    while error.cause is not None:
-        error = error.cause
-    return error.message.strip().splitlines()[0]
 
 
 def ended(settings: Settings, fetch_id: str) -> dict:
