@@ -80,6 +80,27 @@ def built_warehouse(v1_template) -> Path:
     return v1_template / "warehouse" / "kfor.duckdb"
 
 
+SESSION_WAREHOUSE = {"v1_template", "built_warehouse", "published_v1"}
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-randomly's shuffle, whose order it keeps in a group
+def pytest_collection_modifyitems(items):
+    """Hand files out in the order that keeps both xdist workers busy to the end (loadfile, in
+    collection order): first the files that need no built warehouse (they run while the
+    controller builds the session's), then the files that build their own (`builds(n)`, most
+    builds first, so no 60-second file starts last), then the rest."""
+    def group(item) -> tuple[int, int]:
+        builds = item.get_closest_marker("builds")
+        if builds:
+            return 1, -builds.args[0]
+        return (2 if by_file[item.path] else 0), 0
+
+    by_file: dict = {}
+    for item in items:
+        by_file[item.path] = by_file.get(item.path, False) or bool(SESSION_WAREHOUSE & set(item.fixturenames))
+    items.sort(key=group)
+
+
 V1_ENV = "KFOR_TEST_V1_TEMPLATE"  # where this run's v1 template is, for all its workers
 
 

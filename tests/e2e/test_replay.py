@@ -5,9 +5,12 @@ replay through a rollback, are in CI's slow run (test_history, test_version_chec
 
 from __future__ import annotations
 
+import pytest
 from reliability.harness import kfor
 from support.fetch_log import fetches
 from support.warehouse import table_checksums
+
+pytestmark = pytest.mark.builds(1)  # tests/conftest.py hands it out early
 
 BOOKKEEPING = {"fct_page_version": {"last_fetched_at", "fetch_count"}, "meta": {"built_at"}}
 

@@ -18,6 +18,8 @@ from support import pages
 from support.fetch_log import fetches
 from support.warehouse import file_sha256, query
 
+pytestmark = pytest.mark.builds(2)  # tests/conftest.py hands it out early
+
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 
 

@@ -16,6 +16,8 @@ from orchestration.core.archive import looks_like_html
 from .bad_pages import CASES
 from .harness import assert_refused, kfor, log_records
 
+pytestmark = pytest.mark.builds(1)  # tests/conftest.py hands it out early
+
 # case -> the checks that may name the rejection. Where one defect fails several dbt tests, dbt
 # (4 threads) finishes them in no fixed order and the first to finish names the outcome; the
 # others follow in the message ("+N more: ...").
