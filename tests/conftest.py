@@ -187,3 +187,13 @@ def receiver(monkeypatch):
         monkeypatch.setenv("KFOR_WEBHOOK_URL", r.url())
         settings.get.cache_clear()
         yield r
+
+
+def pytest_terminal_summary(terminalreporter):
+    """One line, on a machine without Postgres's initdb and pg_ctl, saying that the Postgres tests
+    (tests/postgres/, CI's slow layer) were skipped and how to enable them. Here, not in
+    tests/postgres/: under xdist only the controller reports, and it collects nothing."""
+    from support.postgres import SKIP_REASON, binaries
+
+    if binaries() is None:
+        terminalreporter.write_line(SKIP_REASON)
