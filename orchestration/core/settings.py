@@ -26,6 +26,7 @@ from pathlib import Path
 from orchestration.core import layout
 from orchestration.core.fetch import FetchPolicy
 from orchestration.core.files import WarehouseFiles, derived_name_problem
+from orchestration.core.redact import redact_url
 
 DEFAULT_WAREHOUSE = layout.PROJECT_ROOT / "warehouse" / "kfor.duckdb"
 
@@ -157,10 +158,10 @@ def real_path(value, name: str) -> Path:
     """An absolute path with `~` expanded and symlinks resolved: a symlinked warehouse is followed
     (published at its target, atomically), and two spellings of one place are one place."""
     text = str(value)
-    if "://" in text:
-        raise SettingsError(f"{name}={text} looks like a URL; {name} takes a file system path"
-                            + (" (Postgres warehouses are not supported yet)"
-                               if text.lower().startswith("postgres") else ""))
+    if "://" in text:  # named without its password or secret parameters, as every URL is
+        raise SettingsError(f"{name}={redact_url(text)} looks like a URL; {name} takes a file "
+                            "system path" + (" (Postgres warehouses are not supported yet)"
+                                             if text.lower().startswith("postgres") else ""))
     if "\0" in text:
         raise SettingsError(f"{name} holds a NUL character")
     return Path(os.path.realpath(Path(text).expanduser()))

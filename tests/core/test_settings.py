@@ -69,9 +69,10 @@ def test_a_file_where_a_folder_is_expected_is_refused_by_name(tmp_path, setting)
         f"{setting}={tmp_path / 'afile'} is a file")
 
 
-def test_a_url_is_not_a_path(tmp_path):
-    message = refused(tmp_path, KFOR_WAREHOUSE="postgresql://kfor@127.0.0.1:5432/kfor")
+def test_a_url_is_not_a_path_and_its_password_is_not_repeated(tmp_path):
+    message = refused(tmp_path, KFOR_WAREHOUSE="postgresql://kfor:s3cret@127.0.0.1:5432/kfor")
     assert message.startswith("KFOR_WAREHOUSE=postgresql://") and "URL" in message
+    assert "s3cret" not in message
 
 
 @pytest.mark.parametrize("name, value", [
