@@ -334,7 +334,11 @@ def plot(args) -> int:
     published = _published_or_exit()
     if published is None:
         return EXIT_FAILED
-    for path in render_plots(published, Path(args.out)):
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        print(f"refused: --out {out} is a file; give the folder the plots go to", file=sys.stderr)
+        return EXIT_FAILED
+    for path in render_plots(published, out):
         print(path)
     return EXIT_OK
 

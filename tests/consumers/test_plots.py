@@ -51,3 +51,13 @@ def test_render_plots_leaves_pyplot_alone(built_warehouse, tmp_path):
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def test_kfor_plot_refuses_a_file_for_its_folder(built_warehouse, tmp_path):
+    from reliability.harness import kfor
+
+    taken = tmp_path / "plots"
+    taken.write_text("not a folder")
+    out = kfor("plot", "--out", str(taken), env={"KFOR_WAREHOUSE": str(built_warehouse)})
+    assert out.returncode == 1 and out.stderr.startswith(f"refused: --out {taken} is a file")
+    assert taken.read_text() == "not a folder"
