@@ -34,6 +34,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
+from orchestration.core.files import unwritable
 from orchestration.core.layout import BUNDLED_DIR
 from orchestration.core.redact import redact_text, redact_url
 
@@ -261,13 +262,10 @@ class Archive:
         page and log line: a read-only raw dir (or pages/, or the log) raises PermissionError
         naming it. A folder not made yet counts as its nearest existing parent."""
         for path in (self.root, self.pages, self.log_path):
-            target = next(p for p in (path, *path.parents) if p.exists())
-            if not os.access(target, os.W_OK):
-                why = ("is on a read-only file system" if _read_only_fs(target)
-                       else "is not writable by this user")
-                raise PermissionError(f"the raw archive {target} {why}: a refresh archives the "
-                                      "page and logs the fetch there; nothing was fetched or "
-                                      "written")
+            problem = unwritable(path)
+            if problem:
+                raise PermissionError(f"the raw archive {problem}: a refresh archives the page and "
+                                      "logs the fetch there; nothing was fetched or written")
 
     def page_path(self, body_sha256: str) -> Path:
         return self.pages / f"{body_sha256}.html"
@@ -461,13 +459,6 @@ def redacted(record: dict) -> dict:
         kind, cause = outcome.split(": ", 1)
         out["outcome"] = f"{kind}: {redact_text(cause, url)}"
     return out
-
-
-def _read_only_fs(path: Path) -> bool:
-    try:
-        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
-    except OSError:
-        return False
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -15,6 +15,7 @@ these derived names is refused by the settings, so one warehouse can never be an
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -50,6 +51,15 @@ class WarehouseFiles:
     @property
     def folder(self) -> Path:
         return self.published.parent
+
+    def require_writable(self) -> None:
+        """Fail before anything is fetched or written when the warehouse's folder cannot take its
+        lock, its build and the published file, naming the setting (not only the lock's path)."""
+        problem = unwritable(self.folder)
+        if problem:
+            raise PermissionError(f"KFOR_WAREHOUSE={self.published}: {problem}: a refresh writes "
+                                  "its lock, its build and the published file there; nothing was "
+                                  "fetched or written")
 
     @property
     def lock(self) -> Path:
@@ -128,6 +138,23 @@ class WarehouseFiles:
     @staticmethod
     def legacy_stamp(path: Path) -> str:
         return path.name.rsplit("-", 1)[1].removesuffix(".duckdb")
+
+
+def unwritable(path: Path) -> str | None:
+    """Why this process cannot write in `path` (a folder not made yet counts as its nearest
+    existing parent), or None."""
+    target = next(p for p in (path, *path.parents) if p.exists())
+    if os.access(target, os.W_OK) and not _read_only_fs(target):
+        return None
+    why = "is on a read-only file system" if _read_only_fs(target) else "is not writable by this user"
+    return f"{target} {why}"
+
+
+def _read_only_fs(path: Path) -> bool:
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
 
 
 def glob_escape(text: str) -> str:

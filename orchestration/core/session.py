@@ -23,6 +23,7 @@ def warehouse_session(settings: Settings, wait: float = 0.0, exclude: str | None
     holds another warehouse's fetch log (before anything is written), then settle what an
     interrupted run left (core.recovery). `exclude`: the fetch a starting run builds. Notes of
     repairs go to `say`."""
+    settings.files.require_writable()
     with refresh_lock(settings.files.lock, wait=wait) as reentered:
         if not reentered:
             archive = Archive(settings.raw_dir)

@@ -406,7 +406,7 @@ def test_a_failed_replay_leaves_no_scratch_file(published_v1, warehouse_path, ra
     assert not leftovers(warehouse_path, raw_dir)
 
 
-# -- end to end: a read-only raw dir ----------------------------------------------------------
+# -- end to end: a read-only raw dir or warehouse folder ----------------------------------------
 
 def _read_only_run(target: Path, *args: str) -> subprocess.CompletedProcess:
     """`kfor ARGS` with `target` read-only: chmod for a normal user; for root (whom modes do
@@ -440,8 +440,8 @@ def _state(warehouse: Path, raw_dir: Path) -> dict:
 
 @pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
 @pytest.mark.parametrize("page", ["unchanged", "changed"])
-@pytest.mark.parametrize("part", ["raw", "raw/pages"])  # the log alone: test_archive_writes
-def test_a_read_only_raw_dir_fails_before_anything_is_written(published_v1, warehouse_path,
+@pytest.mark.parametrize("part", ["raw", "raw/pages", "warehouse"])  # the log: test_archive_writes
+def test_a_read_only_raw_or_warehouse_folder_fails_before_anything_is_written(published_v1, warehouse_path,
                                                               raw_dir, tmp_path, part, page):
     target = raw_dir.parent / part
     source = page_file(tmp_path, pages.v1() if page == "unchanged" else pages.v2(), page)
@@ -450,8 +450,10 @@ def test_a_read_only_raw_dir_fails_before_anything_is_written(published_v1, ware
     assert out.returncode == 1, (out.stdout, out.stderr)
     line = last_line(out)
     assert str(target) in line and ("read-only" in line or "not writable" in line), out.stderr
+    if part == "warehouse":  # the setting is named, not only the lock file
+        assert f"KFOR_WAREHOUSE={warehouse_path}" in line, line
     after = _state(warehouse_path, raw_dir)
-    if part == "raw/pages":  # the log can still be written: the failure is logged (issue 10)
+    if part != "raw":  # the log can still be written: the failure is logged (issue 10)
         log = fetches(raw_dir)
         assert log[-1]["outcome"].startswith("failed: PermissionError") and str(target) in \
             log[-1]["outcome"], log[-1]
