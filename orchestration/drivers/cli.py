@@ -297,8 +297,7 @@ def repair_log(args) -> int:
 def status(args) -> int:
     from orchestration.drivers.status import status as show
 
-    show(get_settings(), n=args.n, as_json=args.json)
-    return EXIT_OK
+    return EXIT_OK if show(get_settings(), n=args.n, as_json=args.json) else EXIT_FAILED
 
 
 def _published_or_exit():

@@ -10,7 +10,7 @@ import json
 from orchestration.core.archive import Archive
 from orchestration.core.lock import is_free
 from orchestration.core.outcome import freshness, last_fresh_fetch
-from orchestration.core.publish import mart_counts, read_meta
+from orchestration.core.publish import UnreadableWarehouse, WarehouseLocked, mart_counts, read_meta
 from orchestration.core.settings import Settings
 
 
@@ -32,9 +32,14 @@ def dead_runs(settings: Settings) -> list[dict]:
              "created_at": r.create_timestamp.isoformat()} for r in records]
 
 
-def status(settings: Settings, n: int = 10, as_json: bool = False, out=print) -> None:
+def status(settings: Settings, n: int = 10, as_json: bool = False, out=print) -> bool:
+    """Print the status; False when the published file exists but cannot be read (damaged, or
+    held open for writing): its problem is shown first, and the files and the log still are."""
     files = settings.files
-    meta = read_meta(files.published)
+    try:
+        meta, problem = read_meta(files.published), None
+    except (UnreadableWarehouse, WarehouseLocked) as e:
+        meta, problem = None, str(e)
     archive = Archive(settings.raw_dir)
     archive.check_owner(settings.warehouse)
     records = archive.fetches()
@@ -44,14 +49,17 @@ def status(settings: Settings, n: int = 10, as_json: bool = False, out=print) ->
     dead = dead_runs(settings)
     if as_json:
         out(json.dumps({"warehouse": str(files.published), "published": meta,
-                        "row_counts": counts, "files": {k: str(v) for k, v in files.layout().items()},
+                        "problem": problem, "row_counts": counts,
+                        "files": {k: str(v) for k, v in files.layout().items()},
                         "hours_since_last_successful_fetch": age_h,
                         "last_successful_fetch_at": last and last["fetched_at"],
                         "stale": stale, "freshness_hours": settings.freshness_hours,
                         "dagster_home": str(settings.dagster_home), "dead_runs": dead,
                         "refreshes": records[-n:]}, indent=2, default=str))
-        return
-    if not meta:
+        return problem is None
+    if problem:
+        out(f"published: UNREADABLE: {problem}")
+    elif not meta:
         out(f"nothing published yet at {files.published}; run `kfor refresh`")
     else:
         out(f"published: {files.published}")
@@ -77,3 +85,4 @@ def status(settings: Settings, n: int = 10, as_json: bool = False, out=print) ->
         version = (r.get("content_sha256") or "")[:12] or "-"
         out(f"  {r['fetched_at'][:19].replace('T', ' ')}  {r.get('source') or '-':8}  "
             f"{version:12}  {r.get('outcome')}")
+    return problem is None

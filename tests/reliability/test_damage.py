@@ -177,6 +177,18 @@ def test_a_damaged_file_is_not_a_readable_warehouse(v1_template, tmp_path, damag
         assert publish.published_meta(path) is None
 
 
+def test_status_of_a_damaged_file_still_shows_the_files_and_the_log(published_v1, raw_dir):
+    from orchestration.core.settings import Settings
+    from orchestration.drivers.status import status
+
+    published_v1.write_bytes(b"\0" * 20000)  # the published file overwritten with zeros
+    lines: list[str] = []
+    assert status(Settings.from_env(), out=lines.append) is False
+    assert lines[0].startswith(f"published: UNREADABLE: {published_v1} is not a readable warehouse")
+    assert any(line.strip().startswith("kept versions:") for line in lines)
+    assert lines[-1].endswith("published")  # the fetch log's last refresh
+
+
 def test_a_whole_warehouse_is_readable(v1_template):
     from orchestration.core.publish import read_meta, warehouse_problem
 
