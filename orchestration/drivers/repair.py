@@ -59,11 +59,14 @@ def repair_log(settings: Settings, say=print) -> dict:
         current, damaged = readable_lines(archive.log_path)
         copies = [logged_fetches(p) for p in (files.published, *reversed(files.kept()))]
         merged: dict[str, dict] = {}
+        conflicts: list[tuple[dict, dict]] = []
         for record in [r for copy in copies for r in copy] + current:
             record = {k: record.get(k) for k in LOG_FIELDS}
             known = merged.get(record["fetch_id"])
             if known is None or known.get("outcome") == BUILDING:
                 merged[record["fetch_id"]] = record
+            elif record.get("outcome") not in (BUILDING, known.get("outcome")):
+                conflicts.append((known, record))  # two final outcomes: one line is damaged
         ordered = sorted(merged.values(), key=lambda r: r["fetched_at"])
         missing = [r for r in ordered if r.get("outcome") == "published" and r.get("body_sha256")
                    and not page_present(archive, r["body_sha256"])]
@@ -76,13 +79,17 @@ def repair_log(settings: Settings, say=print) -> dict:
         write_atomically(archive.log_path, b"".join(log_line(r) for r in ordered))
     published = sum(r.get("outcome") == "published" for r in ordered)
     say(f"repaired {archive.log_path}: {len(ordered)} fetches ({from_copies} recovered from the "
-        f"warehouse's copies, {damaged} damaged lines left out), {published} publications")
+        f"warehouse's copies, {damaged + len(conflicts)} damaged lines left out), {published} "
+        "publications")
+    for kept, other in conflicts:  # the warehouse's copies come first: what a build saw wins
+        say(f"warning: the fetch {kept['fetch_id']} ({kept['fetched_at']}) has two final outcomes, "
+            f"{kept.get('outcome')!r} (kept) and {other.get('outcome')!r} (left out as damaged)")
     for record in missing:
         say(f"warning: the page of the publication {record['fetch_id']} ({record['fetched_at']}) "
             "is not in the archive; a replay cannot rebuild that version")
     with warehouse_session(settings, say=say):
         pass  # the repaired log now passes recovery's checks (it raises otherwise)
-    return {"fetches": len(ordered), "recovered": from_copies, "damaged": damaged,
+    return {"fetches": len(ordered), "recovered": from_copies, "damaged": damaged + len(conflicts),
             "publications": published, "missing_pages": len(missing)}
 
 

@@ -140,6 +140,18 @@ def test_repair_keeps_the_readable_lines_of_a_damaged_log(settings, raw_dir):
     assert WarehouseFiles(settings.warehouse).published.exists()
 
 
+def test_repair_reports_two_final_outcomes_of_one_fetch_as_damage(settings, raw_dir):
+    a = record("a", "01", "v1", outcome="published")
+    published_file(settings, "v1", [a])
+    Archive(raw_dir).append({**a, "outcome": "failed: tampered"})  # the log contradicts the copy
+    said: list[str] = []
+    done = repair_log(settings, say=said.append)
+    assert done["damaged"] == 1 and done["publications"] == 1
+    assert [r["outcome"] for r in fetches(raw_dir)] == ["published"]  # what the build saw
+    assert any(line.startswith(f"warning: the fetch {a['fetch_id']}") and "'failed: tampered' "
+               "(left out as damaged)" in line for line in said), said
+
+
 def test_an_intent_handed_to_the_daemon_is_spared_until_it_is_stale(settings, raw_dir):
     young = intend(settings, record("a", "01", "v1", run_key="k1")
                    | {"fetched_at": now_stamp()})
