@@ -98,12 +98,12 @@ def test_a_run_never_decides(published_v1, raw_dir):
     assert not ui.success
     (failure,) = ui.get_step_failure_events()
     assert "refused: a refresh builds a page checked before the run" in \
-        failure.step_failure_data.error.message
+        failure.event_specific_data.error.message
     # a partial selection: refused before anything is written
     partial = execute({}, selection=[dg.AssetKey(["marts", "dim_date"])])
     assert not partial.success
     assert "selects only part of it" in partial.get_step_failure_events()[0] \
-        .step_failure_data.error.message
+        .event_specific_data.error.message
     # a decision gone stale: the published version moved since the page was checked
     stale = intend(settings, {**fetches(raw_dir)[0], "fetch_id": "stale0000",
                               "compared_with": "an-older-version"})

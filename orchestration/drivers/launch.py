@@ -59,7 +59,7 @@ def failure_of(result) -> tuple[str, str]:
     rejected says so in its Failure's description ("rejected: <check> (...)"); any other error is
     "failed: <Type: message>" of the error that caused it."""
     for event in result.get_step_failure_events():
-        data = event.step_failure_data
+        data = event.event_specific_data  # DagsterEvent's documented field (its step failure)
         if data.user_failure_data and data.user_failure_data.description:
             line = " ".join(data.user_failure_data.description.split())
             if line.startswith("rejected: "):

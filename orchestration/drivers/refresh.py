@@ -55,7 +55,7 @@ def refresh(settings: Settings, wait: float = 0.0, say=print, verbose: bool = Fa
                                final.get("message") or "", final)
         for event in result.get_step_failure_events():  # the exports: the page is published
             if event.step_key == "exports":
-                error = innermost_error(event.step_failure_data.error)
+                error = innermost_error(event.event_specific_data.error)
                 say(f"warning: the exports failed: {error.message.strip().splitlines()[0]}")
         return decision
 
