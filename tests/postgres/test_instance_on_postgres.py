@@ -22,9 +22,11 @@ from support.postgres import free_port
 from orchestration.core import settings
 from orchestration.core.layout import bundled_snapshot
 from orchestration.drivers.launch import PG_URL_ENV, InstanceUnavailable, get_instance
+from orchestration.jobs import STARTED_BY_TAG
 
 pytestmark = pytest.mark.slow  # the Postgres server tests are CI's slow layer (issue 20)
 
+PASSWORD = "pw-Zq81x"
 RUNS = """{ runsOrError { __typename ... on Runs { results { runId jobName status
             tags { key value } } } } }"""
 
@@ -65,9 +67,12 @@ def until_up(proc: subprocess.Popen, port: int, timeout: float = 120) -> None:
 
 
 def test_a_cli_refresh_is_recorded_in_postgres_and_found_by_the_webserver(
-        postgres_server, dagster_home, monkeypatch):
+        postgres_server, dagster_home, raw_dir, monkeypatch):
     started = time.monotonic()
-    monkeypatch.setenv(PG_URL_ENV, instance_url(postgres_server.create_database("instance")))
+    # a password the server never asks for (trust on loopback): it must appear nowhere
+    url = instance_url(postgres_server.create_database("instance")).replace(
+        "kfor@", f"kfor:{PASSWORD}@", 1)
+    monkeypatch.setenv(PG_URL_ENV, url)
     settings.get.cache_clear()
 
     out = kfor("refresh", "--source", f"file://{bundled_snapshot()}")
@@ -78,11 +83,15 @@ def test_a_cli_refresh_is_recorded_in_postgres_and_found_by_the_webserver(
     with postgres_server.connect("instance") as con, con.cursor() as cur:
         cur.execute("SELECT run_id, status FROM runs")
         rows = cur.fetchall()
+        cur.execute("SELECT (SELECT count(*) FROM runs WHERE run_body LIKE %(p)s)"
+                    " + (SELECT count(*) FROM event_logs WHERE event LIKE %(p)s)",
+                    {"p": f"%{PASSWORD}%"})
+        assert cur.fetchone() == (0,)
     assert [status for _, status in rows] == ["SUCCESS"], rows
     run_id = rows[0][0]
     assert [p.name for p in dagster_home.rglob("*")] == ["dagster.yaml"]
     tags = get_instance(settings.get()).get_run_by_id(run_id).tags  # the instance opens it too
-    assert tags["kfor/started_by"] == "cli", tags
+    assert tags[STARTED_BY_TAG] == "cli", tags
 
     port = free_port()
     server = webserver(port)
@@ -95,6 +104,10 @@ def test_a_cli_refresh_is_recorded_in_postgres_and_found_by_the_webserver(
     runs = answer["data"]["runsOrError"]["results"]
     assert [(r["runId"], r["jobName"], r["status"]) for r in runs] == [
         (run_id, "refresh", "SUCCESS")], answer
+    logged = out.stdout + out.stderr + server.stderr.read()
+    written = [p for p in (*dagster_home.rglob("*"), *raw_dir.rglob("*"))
+               if p.is_file() and PASSWORD.encode() in p.read_bytes()]
+    assert PASSWORD not in logged and not written, written
     print(f"\nrefresh {refreshed - started:.1f} s, webserver and query "
           f"{time.monotonic() - refreshed:.1f} s")
 
@@ -104,7 +117,7 @@ def test_a_refused_connection_is_one_line_without_the_password(postgres_server, 
     """A wrong port: dagster-postgres retries (about 6 s), then one line names the real cause,
     with the URL's user and password redacted; its per-retry warnings are not shown."""
     closed = free_port()
-    monkeypatch.setenv(PG_URL_ENV, f"postgresql+psycopg2://kfor:pw-Zq81x@127.0.0.1:{closed}/x")
+    monkeypatch.setenv(PG_URL_ENV, f"postgresql+psycopg2://kfor:{PASSWORD}@127.0.0.1:{closed}/x")
     caplog.set_level(logging.WARNING)
     with pytest.raises(InstanceUnavailable) as refused:
         get_instance(settings.get())
@@ -112,4 +125,4 @@ def test_a_refused_connection_is_one_line_without_the_password(postgres_server, 
     assert message == (f"cannot open the Dagster instance in {PG_URL_ENV}=postgresql+psycopg2://"
                        f"127.0.0.1:{closed}/x: connection to server at \"127.0.0.1\", port "
                        f"{closed} failed: Connection refused"), message
-    assert "pw-Zq81x" not in caplog.text and not caplog.records, caplog.text
+    assert PASSWORD not in caplog.text and not caplog.records, caplog.text
