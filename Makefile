@@ -43,7 +43,7 @@ export DAGSTER_HOME
 DEV_PORT ?= 3000
 
 dev: setup  ## Dagster UI + daemon on 127.0.0.1 (page sensor on); shows every refresh, cron ones too
-	@mkdir -p $(DAGSTER_HOME) && { test -f $(DAGSTER_HOME)/dagster.yaml || cp config/dagster.yaml $(DAGSTER_HOME)/; }
+	@$(BIN)/python -m orchestration.drivers.launch  # its dagster.yaml, Postgres's with DAGSTER_PG_URL
 	@echo "Dagster UI: http://127.0.0.1:$(DEV_PORT)  (DAGSTER_HOME=$(DAGSTER_HOME))"
 	@$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p $(DEV_PORT)
 

@@ -5,16 +5,48 @@ publishes (`kfor refresh`, import, replay, rollback) goes through `launch`."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 import sys
+from pathlib import Path
 
 from orchestration.core.layout import DAGSTER_CONFIG
+from orchestration.core.redact import redact_text, redact_url
 from orchestration.core.settings import Settings
 
 
 class InstanceUnavailable(RuntimeError):
-    """The Dagster instance cannot be opened or written (a full disk, a damaged database)."""
+    """The Dagster instance cannot be opened or written (a full disk, a damaged database, a
+    Postgres server that refuses), or DAGSTER_HOME's dagster.yaml contradicts DAGSTER_PG_URL."""
+
+
+# With this set, the instance keeps runs, event logs and schedules in that Postgres database
+# (dagster-postgres) instead of SQLite under DAGSTER_HOME. Its value (a URL that may carry a
+# password) stays in the environment: the yaml names the variable, and messages redact it.
+PG_URL_ENV = "DAGSTER_PG_URL"
+DAGSTER_PG_CONFIG = DAGSTER_CONFIG.with_name("dagster-postgres.yaml")
+
+
+def prepare_home(home: Path) -> Path:
+    """DAGSTER_HOME with its dagster.yaml: the one place that chooses the project's file (the
+    Postgres variant when DAGSTER_PG_URL is set) for `kfor` and `make dev`. An existing yaml is the
+    user's and is kept, but one that contradicts the variable is refused: runs must never go
+    silently to the other store."""
+    on_postgres = bool(os.environ.get(PG_URL_ENV, "").strip())
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        shutil.copyfile(DAGSTER_PG_CONFIG if on_postgres else DAGSTER_CONFIG, config)
+    names_url = PG_URL_ENV in config.read_text(encoding="utf-8")
+    if on_postgres and not names_url:
+        raise InstanceUnavailable(
+            f"{PG_URL_ENV} is set but {config} keeps runs in SQLite under DAGSTER_HOME: move that "
+            f"file aside (a new one on Postgres is written) or use another DAGSTER_HOME")
+    if names_url and not on_postgres:
+        raise InstanceUnavailable(f"{config} keeps runs in Postgres at {PG_URL_ENV}, which is "
+                                  f"not set: set it, or use another DAGSTER_HOME")
+    return home
 
 
 def get_instance(settings: Settings):
@@ -23,16 +55,33 @@ def get_instance(settings: Settings):
     import dagster as dg
 
     home = settings.dagster_home
+    quiet = QuietRetries()
     try:
-        home.mkdir(parents=True, exist_ok=True)
-        if not (home / "dagster.yaml").exists():
-            shutil.copyfile(DAGSTER_CONFIG, home / "dagster.yaml")
+        prepare_home(home)
         os.environ["DAGSTER_HOME"] = str(home)
+        logging.getLogger().addFilter(quiet)
         return dg.DagsterInstance.get()
+    except InstanceUnavailable:
+        raise
     except Exception as e:  # SQLite says "disk I/O error" and no more: name the setting
-        first = (str(e) or type(e).__name__).strip().splitlines()[0]
-        raise InstanceUnavailable(f"cannot open the Dagster instance in DAGSTER_HOME={home}: "
-                                  f"{first}") from e
+        url = os.environ.get(PG_URL_ENV, "").strip()
+        cause = e
+        while cause.__cause__ is not None:  # "too many retries for DB connection": say why
+            cause = cause.__cause__
+        # the URL's user and password never reach a message, even one that quotes the URL
+        first = redact_text((str(cause) or type(cause).__name__).strip().splitlines()[0], url)
+        where = f"{PG_URL_ENV}={redact_url(url)}" if url else f"DAGSTER_HOME={home}"
+        raise InstanceUnavailable(f"cannot open the Dagster instance in {where}: {first}") from e
+    finally:
+        logging.getLogger().removeFilter(quiet)
+
+
+class QuietRetries(logging.Filter):
+    """dagster-postgres warns on the root logger, in four lines, at each of its six attempts to
+    reach a server that refuses; the refusal is said once, as InstanceUnavailable's one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Retrying failed database connection")
 
 
 def launch(settings: Settings, job: str, started_by: str, verbose: bool = False, **config):
@@ -77,3 +126,10 @@ def innermost_error(error):
     while error is not None and error.cause is not None:
         error = error.cause
     return error
+
+
+if __name__ == "__main__":  # `make dev`: DAGSTER_HOME's dagster.yaml, chosen as `kfor` chooses it
+    try:
+        prepare_home(Path(os.environ["DAGSTER_HOME"]))
+    except InstanceUnavailable as e:
+        sys.exit(str(e))
