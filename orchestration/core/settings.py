@@ -6,6 +6,7 @@ refused before anything is fetched or written, by a SettingsError naming the set
     KFOR_WAREHOUSE         the published DuckDB file, any path and name; default warehouse/kfor.duckdb
     KFOR_RAW_DIR           the raw archive and fetch log; default raw/
     DAGSTER_HOME           the Dagster instance every refresh is shown in; default .dagster_home/
+    DAGSTER_PG_URL         keep that instance's runs in Postgres (postgresql://user@host:port/db)
     KFOR_ALLOWED_HOSTS     extra hosts a redirect may lead to (comma-separated)
     KFOR_CHECK_EVERY_HOURS how often the page sensor checks the page under `make dev` (default 24)
     KFOR_WEBHOOK_URL       where failed and rejected refreshes are posted (JSON)
@@ -41,6 +42,7 @@ class Settings:
     warehouse: Path = DEFAULT_WAREHOUSE
     raw_dir: Path = layout.PROJECT_ROOT / "raw"
     dagster_home: Path = layout.PROJECT_ROOT / ".dagster_home"
+    dagster_pg_url: str | None = None  # its password only here or in ~/.pgpass: never written
     allowed_hosts: tuple[str, ...] = ()
     check_every_hours: float = 24.0
     webhook_url: str | None = None
@@ -62,6 +64,7 @@ class Settings:
             warehouse=real_path(get("KFOR_WAREHOUSE", d.warehouse), "KFOR_WAREHOUSE"),
             raw_dir=real_path(get("KFOR_RAW_DIR", d.raw_dir), "KFOR_RAW_DIR"),
             dagster_home=real_path(get("DAGSTER_HOME", d.dagster_home), "DAGSTER_HOME"),
+            dagster_pg_url=get("DAGSTER_PG_URL", None),
             allowed_hosts=tuple(h.strip().lower() for h in get("KFOR_ALLOWED_HOSTS", "")
                                 .split(",") if h.strip()),
             check_every_hours=number("KFOR_CHECK_EVERY_HOURS",
@@ -85,6 +88,10 @@ class Settings:
         anything is fetched or written."""
         if self.webhook_url and not self.webhook_url.lower().startswith(("http://", "https://")):
             raise SettingsError("KFOR_WEBHOOK_URL must be an http:// or https:// URL")
+        if self.dagster_pg_url and not self.dagster_pg_url.startswith(("postgresql://",
+                                                                       "postgresql+psycopg2://")):
+            raise SettingsError(f"DAGSTER_PG_URL={redact_url(self.dagster_pg_url)} must be a "
+                                "postgresql://user@host:port/database URL")
         warehouse = self.warehouse
         if warehouse.is_dir():
             raise SettingsError(f"KFOR_WAREHOUSE={warehouse} is a directory; give the path of "

@@ -28,12 +28,12 @@ PG_URL_ENV = "DAGSTER_PG_URL"
 DAGSTER_PG_CONFIG = DAGSTER_CONFIG.with_name("dagster-postgres.yaml")
 
 
-def prepare_home(home: Path) -> Path:
+def prepare_home(home: Path, pg_url: str | None) -> Path:
     """DAGSTER_HOME with its dagster.yaml: the one place that chooses the project's file (the
     Postgres variant when DAGSTER_PG_URL is set) for `kfor` and `make dev`. An existing yaml is the
     user's and is kept, but one that contradicts the variable is refused: runs must never go
     silently to the other store."""
-    on_postgres = bool(os.environ.get(PG_URL_ENV, "").strip())
+    on_postgres = bool(pg_url)
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
@@ -57,14 +57,14 @@ def get_instance(settings: Settings):
     home = settings.dagster_home
     quiet = QuietRetries()
     try:
-        prepare_home(home)
+        prepare_home(home, settings.dagster_pg_url)
         os.environ["DAGSTER_HOME"] = str(home)
         logging.getLogger().addFilter(quiet)
         return dg.DagsterInstance.get()
     except InstanceUnavailable:
         raise
     except Exception as e:  # SQLite says "disk I/O error" and no more: name the setting
-        url = os.environ.get(PG_URL_ENV, "").strip()
+        url = settings.dagster_pg_url or ""
         cause = e
         while cause.__cause__ is not None:  # "too many retries for DB connection": say why
             cause = cause.__cause__
@@ -130,6 +130,7 @@ def innermost_error(error):
 
 if __name__ == "__main__":  # `make dev`: DAGSTER_HOME's dagster.yaml, chosen as `kfor` chooses it
     try:
-        prepare_home(Path(os.environ["DAGSTER_HOME"]))
-    except InstanceUnavailable as e:
+        settings = Settings.from_env()
+        prepare_home(settings.dagster_home, settings.dagster_pg_url)
+    except (InstanceUnavailable, ValueError) as e:  # SettingsError is a ValueError
         sys.exit(str(e))

@@ -11,6 +11,7 @@ from orchestration.core.archive import Archive
 from orchestration.core.lock import is_free
 from orchestration.core.outcome import freshness, last_fresh_fetch
 from orchestration.core.publish import UnreadableWarehouse, WarehouseLocked, mart_counts, read_meta
+from orchestration.core.redact import redact_url
 from orchestration.core.settings import Settings
 
 
@@ -75,7 +76,9 @@ def status(settings: Settings, n: int = 10, as_json: bool = False, out=print) ->
     for what, path in files.layout().items():
         out(f"    {what + ':':15} {path}")
     out(f"    {'raw archive:':15} {settings.raw_dir}")
-    out(f"  runs: Dagster instance in {settings.dagster_home} (`make dev` shows it)")
+    where = (f"on Postgres at {redact_url(settings.dagster_pg_url)}" if settings.dagster_pg_url
+             else f"in {settings.dagster_home}")
+    out(f"  runs: Dagster instance {where} (`make dev` shows it)")
     for run in dead:
         out(f"  DEAD RUN {run['run_id'][:8]} ({run['job']}, started by {run['started_by']}, "
             f"{run['created_at'][:19]}): still shown as started, but the lock is free; the "

@@ -75,6 +75,13 @@ def test_a_url_is_not_a_path_and_its_password_is_not_repeated(tmp_path):
     assert "s3cret" not in message
 
 
+def test_the_instance_url_must_be_postgres_and_its_password_is_not_repeated(tmp_path):
+    message = refused(tmp_path, DAGSTER_PG_URL="mysql://kfor:s3cret@127.0.0.1/dagster")
+    assert message.startswith("DAGSTER_PG_URL=mysql://") and "s3cret" not in message
+    url = "postgresql://kfor:s3cret@127.0.0.1:5432/dagster"
+    assert Settings.from_env(env(tmp_path, DAGSTER_PG_URL=url)).dagster_pg_url == url
+
+
 @pytest.mark.parametrize("name, value", [
     ("KFOR_KEEP", "nan"), ("KFOR_KEEP", "-1"), ("KFOR_KEEP", "2.5"), ("KFOR_KEEP", "1e9"),
     ("KFOR_LOCK_WAIT", "nan"), ("KFOR_LOCK_WAIT", "inf"), ("KFOR_LOCK_WAIT", "-5"),

@@ -21,34 +21,28 @@ def test_the_postgres_variant_is_the_default_with_dagster_postgres_storage():
     assert "storage" not in default  # the default: SQLite under DAGSTER_HOME
 
 
-def test_without_the_variable_home_gets_the_default(tmp_path, monkeypatch):
-    monkeypatch.delenv(launch.PG_URL_ENV, raising=False)
-    home = prepare_home(tmp_path / "home")
+def test_without_the_variable_home_gets_the_default(tmp_path):
+    home = prepare_home(tmp_path / "home", None)
     assert (home / "dagster.yaml").read_bytes() == launch.DAGSTER_CONFIG.read_bytes()
 
 
-def test_with_the_variable_home_names_it_and_never_holds_its_value(tmp_path, monkeypatch):
-    monkeypatch.setenv(launch.PG_URL_ENV, SECRET_URL)
-    home = prepare_home(tmp_path / "home")
+def test_with_the_variable_home_names_it_and_never_holds_its_value(tmp_path):
+    home = prepare_home(tmp_path / "home", SECRET_URL)
     assert (home / "dagster.yaml").read_bytes() == launch.DAGSTER_PG_CONFIG.read_bytes()
     for path in home.rglob("*"):
         assert b"pw-Zq81x" not in path.read_bytes() and b"example.internal" not in path.read_bytes()
 
 
-def test_an_existing_sqlite_yaml_is_refused_when_the_variable_is_set(tmp_path, monkeypatch):
+def test_an_existing_sqlite_yaml_is_refused_when_the_variable_is_set(tmp_path):
     """Runs must not go silently to SQLite once the user asked for Postgres."""
-    monkeypatch.delenv(launch.PG_URL_ENV, raising=False)
-    home = prepare_home(tmp_path / "home")
-    monkeypatch.setenv(launch.PG_URL_ENV, SECRET_URL)
+    home = prepare_home(tmp_path / "home", None)
     with pytest.raises(InstanceUnavailable, match="keeps runs in SQLite") as refused:
-        prepare_home(home)
+        prepare_home(home, SECRET_URL)
     assert "pw-Zq81x" not in str(refused.value)
     assert (home / "dagster.yaml").read_bytes() == launch.DAGSTER_CONFIG.read_bytes()  # kept as it was
 
 
-def test_a_postgres_yaml_without_the_variable_is_refused(tmp_path, monkeypatch):
-    monkeypatch.setenv(launch.PG_URL_ENV, SECRET_URL)
-    home = prepare_home(tmp_path / "home")
-    monkeypatch.delenv(launch.PG_URL_ENV)
+def test_a_postgres_yaml_without_the_variable_is_refused(tmp_path):
+    home = prepare_home(tmp_path / "home", SECRET_URL)
     with pytest.raises(InstanceUnavailable, match=f"{launch.PG_URL_ENV}, which is not set"):
-        prepare_home(home)
+        prepare_home(home, None)

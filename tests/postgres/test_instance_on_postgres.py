@@ -31,12 +31,6 @@ RUNS = """{ runsOrError { __typename ... on Runs { results { runId jobName statu
             tags { key value } } } } }"""
 
 
-def instance_url(url: str) -> str:
-    """The server's URL with psycopg2 named: SQLAlchemy 2.1 takes a bare postgresql:// to mean
-    psycopg 3, which the project does not install (dagster-postgres brings psycopg2)."""
-    return url.replace("postgresql://", "postgresql+psycopg2://", 1)
-
-
 def graphql(port: int, query: str) -> dict:
     request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql",
                                      data=json.dumps({"query": query}).encode(),
@@ -70,7 +64,7 @@ def test_a_cli_refresh_is_recorded_in_postgres_and_found_by_the_webserver(
         postgres_server, dagster_home, raw_dir, monkeypatch):
     started = time.monotonic()
     # a password the server never asks for (trust on loopback): it must appear nowhere
-    url = instance_url(postgres_server.create_database("instance")).replace(
+    url = postgres_server.create_database("instance").replace(
         "kfor@", f"kfor:{PASSWORD}@", 1)
     monkeypatch.setenv(PG_URL_ENV, url)
     settings.get.cache_clear()
@@ -117,12 +111,12 @@ def test_a_refused_connection_is_one_line_without_the_password(postgres_server, 
     """A wrong port: dagster-postgres retries (about 6 s), then one line names the real cause,
     with the URL's user and password redacted; its per-retry warnings are not shown."""
     closed = free_port()
-    monkeypatch.setenv(PG_URL_ENV, f"postgresql+psycopg2://kfor:{PASSWORD}@127.0.0.1:{closed}/x")
+    monkeypatch.setenv(PG_URL_ENV, f"postgresql://kfor:{PASSWORD}@127.0.0.1:{closed}/x")
     caplog.set_level(logging.WARNING)
     with pytest.raises(InstanceUnavailable) as refused:
         get_instance(settings.get())
     message = str(refused.value)
-    assert message == (f"cannot open the Dagster instance in {PG_URL_ENV}=postgresql+psycopg2://"
+    assert message == (f"cannot open the Dagster instance in {PG_URL_ENV}=postgresql://"
                        f"127.0.0.1:{closed}/x: connection to server at \"127.0.0.1\", port "
                        f"{closed} failed: Connection refused"), message
     assert PASSWORD not in caplog.text and not caplog.records, caplog.text
