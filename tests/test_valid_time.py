@@ -69,7 +69,7 @@ def two_orders(tmp_path_factory):
     return a, b
 
 
-@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
+@pytest.mark.extended  # beyond CI's 20 minutes: make test-extended (tests/README.md)
 def test_versions_take_their_place_in_valid_time_whatever_order_they_were_imported(two_orders):
     for warehouse in two_orders:
         assert query(warehouse, """

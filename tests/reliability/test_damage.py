@@ -313,7 +313,9 @@ def test_a_refresh_without_a_readable_published_file_rebuilds_every_version(
 # -- end to end: rollback and replay with a damaged published file -----------------------------
 
 @pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
-@pytest.mark.parametrize("broken", E2E_DAMAGE)
+@pytest.mark.parametrize("broken", [  # random bytes: make test-extended (CI's 20 minutes)
+    pytest.param(name, marks=pytest.mark.extended) if name == "random" else name
+    for name in E2E_DAMAGE])
 def test_rollback_works_when_the_published_file_is_damaged(published_v2, warehouse_path,
                                                            raw_dir, v1_template, broken):
     damaged = damage(warehouse_path, *E2E_DAMAGE[broken])

@@ -296,7 +296,7 @@ def test_a_tampered_archive_file_is_logged_and_alerted(server, published_v1, raw
     assert record["body_sha256"] == hashlib.sha256(pages.v1()).hexdigest()
 
 
-@pytest.mark.slow  # in CI's slow run: keeps `make test` within its three minutes
+@pytest.mark.extended  # beyond CI's 20 minutes: make test-extended (tests/README.md)
 def test_a_garbage_published_file_is_rebuilt_from_the_archive_and_said(server, published_v1,
                                                                        raw_dir, warehouse_path,
                                                                        receiver):

@@ -421,7 +421,7 @@ def test_a_page_that_says_what_v1_says_is_v1(server, published_v1, raw_dir, case
     assert not leftovers(published_v1, raw_dir)
 
 
-@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
+@pytest.mark.extended  # beyond CI's 20 minutes: make test-extended (tests/README.md)
 def test_a_figure_written_with_narrow_spaces_publishes_its_value(server, published_v1, raw_dir):
     body, content_type = figure_with_narrow_spaces()
     url = server.route("/topics_48818.htm", body=body, headers={"Content-Type": content_type})
