@@ -166,18 +166,24 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The relation a dbt unit test's input CTE (__dbt__cte__<source>__<table>, or __dbt__cte__<model>)
-    stands for: the fixture has that relation's columns. Any other relation is itself. -#}
+{#- The relation a dbt unit test's input CTE stands for (its fixture has that relation's columns):
+    __dbt__cte__<source>__<table> is that source's table. A unit test's `graph` is empty, so the
+    source's schema is taken to be its name, as it is for this project's one source (raw, in
+    models/staging/__sources.yml); a wrong guess finds no columns and fails compiling, naming the
+    relation. Any other relation is itself. -#}
 {% macro standing_for(relation) -%}
     {%- if not relation.is_cte -%}{{ return(relation) }}{%- endif -%}
     {%- set name = relation.identifier | replace('__dbt__cte__', '', 1) -%}
-    {%- for node in graph.sources.values() | list + graph.nodes.values() | list -%}
-        {%- if (node.resource_type == 'source' and node.source_name ~ '__' ~ node.name == name)
-              or (node.resource_type in ('model', 'seed') and node.alias == name) -%}
+    {%- for node in graph.get('sources', {}).values() -%}
+        {%- if node.source_name ~ '__' ~ node.name == name -%}
             {{ return(api.Relation.create(database=node.database, schema=node.schema,
-                                          identifier=node.identifier if node.resource_type == 'source' else node.alias)) }}
+                                          identifier=node.identifier)) }}
         {%- endif -%}
     {%- endfor -%}
+    {%- if '__' in name -%}
+        {%- set source_name, table = name.split('__', 1) -%}
+        {{ return(api.Relation.create(database=target.database, schema=source_name, identifier=table)) }}
+    {%- endif -%}
     {{ return(relation) }}
 {%- endmacro %}
 
