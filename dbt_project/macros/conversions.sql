@@ -15,9 +15,9 @@
          then {{ try_integer("replace(" ~ text ~ ", ',', '')") }} end  {#- too large: null -#}
 {%- endmacro %}
 
-{#- A period expression -> a period (period_start, period_end, date_precision: see `period` in
-    adapter_sql.sql; period_part reads a part). Relative words were
-    normalised to 'today' by the parser and resolve to the page's own date (never the fetch time).
+{#- A period expression -> a period (period_start, period_end, date_precision; `period` in
+    adapter_sql.sql, read by period_part). Relative words were normalised to 'today' by the
+    parser and resolve to the page's own date (never the fetch time).
       day            '12 Jun 1999'   '11-12 Jun 2009'   '30 Jun 2009 - 02 Jul 2009'
       month          'Jun 1999'
       part_of_year   'early|mid|late|end of|beginning of 2002'  Jan-Apr | May-Aug | Sep-Dec | Oct-Dec | Jan-Mar
