@@ -3,7 +3,9 @@
     `postgres__` the same meaning on Postgres (15 and later). The rules themselves (formats,
     months, thresholds) stay in the shared macros and models that call these, so a rule changes in
     one place for both. Any other adapter fails at compile time, naming the macro.
-    tests/postgres/test_cross_adapter.py builds the same pages on both and compares every row. -#}
+    tests/postgres/test_cross_adapter.py builds the same pages on both and compares every row;
+    tests/postgres/test_dbt_unit_postgres.py runs the unit tests on Postgres and the conversions
+    on both engines over the same texts. -#}
 
 {% macro unsupported(name) -%}
     {{ exceptions.raise_compiler_error(name ~ " has SQL for duckdb and postgres only, not " ~ target.type) }}
