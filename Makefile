@@ -7,7 +7,7 @@ UV_VERSION := 0.13.9
 export PATH := $(BIN):$(PATH)
 DBT_FILES := $(shell find dbt_project -path dbt_project/target -prune -o \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print)
 
-.PHONY: setup run test test-all test-extended mutants lint dev dbt-dev bench docs examples bi-smoke clean
+.PHONY: setup run test test-all test-extended mutants lint dev dbt-dev bench docs examples bi-smoke pg-up pg-down clean
 
 setup: $(VENV)/.installed dbt_project/target/manifest.json  ## install everything into .venv (locked)
 
@@ -65,6 +65,15 @@ examples: setup  ## docs/queries.md and docs/img from a scratch warehouse built 
 	$(BIN)/kfor refresh --source file://$(CURDIR)/$$snap >/dev/null \
 	&& $(BIN)/kfor plot --out docs/img >/dev/null && $(BIN)/python -m orchestration.drivers.queries; \
 	rc=$$?; rm -rf $$tmp; exit $$rc
+
+# A Postgres server of your own for the postgres target (docs/postgres.md): data under .pg/.
+PG_PORT ?= 5433
+
+pg-up: setup  ## a local Postgres server on 127.0.0.1:$(PG_PORT) (data in .pg/), with databases kfor and dagster
+	@$(BIN)/python tests/support/postgres.py up --dir .pg --port $(PG_PORT)
+
+pg-down: setup  ## stop the server make pg-up started (its data stays in .pg/)
+	@$(BIN)/python tests/support/postgres.py down --dir .pg
 
 lint: setup
 	@$(BIN)/ruff check orchestration tests bench

@@ -2,11 +2,7 @@
     `timestamp with time zone`; nothing here depends on the session's TimeZone (the TZ of the
     process that runs dbt), so a text or a date is taken from an instant only in a named zone. -#}
 
-{#- A fetch-log time ('2023-11-20T16:24:00.000000Z', orchestration.outcome.TIME_FORMAT) as the
-    instant it names. -#}
-{% macro log_time(text) -%}
-    (strptime({{ text }}, '%Y-%m-%dT%H:%M:%S.%fZ') at time zone 'UTC')
-{%- endmacro %}
+{#- A fetch-log time as the instant it names: log_time in adapter_sql.sql. -#}
 
 {#- An instant as text, its UTC wall clock ('2023-11-20 16:24:00'), the same in every session:
     for keys built from times (the text a UTC `timestamp` had, so keys did not move). -#}
@@ -17,7 +13,7 @@
 {#- The clock skew allowed between two clocks (ours, the archive's, the CMS's): P5, P7. The one
     place it is set is the var clock_skew_minutes in dbt_project.yml. -#}
 {% macro clock_skew() -%}
-    (interval ({{ var('clock_skew_minutes') }}) minute)
+    (interval '1 minute' * {{ var('clock_skew_minutes') }})
 {%- endmacro %}
 
 {#- The latest instant a time may name in this build (P7): the build's clock plus the skew. -#}

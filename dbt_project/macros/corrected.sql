@@ -3,10 +3,17 @@
     `page_value` there, so a correction never silently overrides something else. Applied before
     staging casts the text, so a typo such as "31 Feb 2020" can be corrected. -#}
 {% macro corrected(source_relation, fact, fields) %}
-    select
-        s.* replace (
-            {% for f in fields %}
-            coalesce((
+    {%- set replaced = {} -%}
+    {%- for f in fields -%}
+        {%- do replaced.update({f: corrected_field(fact, f)}) -%}
+    {%- endfor %}
+    select {{ star_replace(source_relation, 's', replaced) }}
+    from {{ source_relation }} as s
+{% endmacro %}
+
+{#- Field f of the raw row s, or the seed's corrected value for it. -#}
+{% macro corrected_field(fact, f) -%}
+    coalesce((
                 select c.corrected_value
                 from {{ ref('corrections') }} as c
                 where c.content_sha256 = s.content_sha256
@@ -14,8 +21,5 @@
                   and c.ordinal = s.ordinal
                   and c.field = '{{ f }}'
                   and c.page_value is not distinct from s.{{ f }}
-            ), s.{{ f }}) as {{ f }}{{ "," if not loop.last }}
-            {% endfor %}
-        )
-    from {{ source_relation }} as s
-{% endmacro %}
+            ), s.{{ f }})
+{%- endmacro %}

@@ -9,5 +9,5 @@
             {{ label }} as entity_label,
             {% for f in fields %}{{ f }}::varchar as {{ f }}{{ ", " if not loop.last }}{% endfor %}
         from {{ relation }}
-    ) unpivot include nulls (value for field in ({{ fields | join(', ') }}))
+    ) {{ unpivot_including_nulls(fields, 'field', 'value') }}
 {% endmacro %}

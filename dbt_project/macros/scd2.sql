@@ -55,7 +55,7 @@ spans as (
 bounds as (
     select {{ key }}, span, min(span_seq) as first_seq, max(span_seq) as last_seq
     from spans
-    group by all
+    group by {{ key }}, span
 )
 
 select

@@ -9,13 +9,16 @@
     each refresh checked. A span opened by a rollback is not compared: an operator re-published a
     file audited when it was first published (P1), so a replay through a rollback passes. -#}
 {% macro compared_versions() %}
-    select
-        span_seq,
-        content_sha256 as new_sha256,
-        lag(content_sha256) over (order by span_seq) as previous_sha256,
-        opened_by
-    from {{ ref('int_version_spans') }}
-    qualify opened_by is distinct from 'rollback'
+    select span_seq, new_sha256, previous_sha256, opened_by
+    from (
+        select
+            span_seq,
+            content_sha256 as new_sha256,
+            lag(content_sha256) over (order by span_seq) as previous_sha256,
+            opened_by
+        from {{ ref('int_version_spans') }}
+    ) as spans
+    where opened_by is distinct from 'rollback'
 {% endmacro %}
 
 {#- P2: KFOR's strength for today changes implausibly between two versions `years_apart` apart
@@ -26,7 +29,7 @@
     coalesce(
         least({{ previous_troops }}, {{ troops }}) > 0
         and {{ years_apart }} < {{ var('strength_check_years') }}
-        and greatest({{ previous_troops }}, {{ troops }})::double
+        and greatest({{ previous_troops }}, {{ troops }})::double precision
             / least({{ previous_troops }}, {{ troops }}) > {{ var('strength_change_factor') }},
         false)
 {%- endmacro %}

@@ -1,6 +1,10 @@
 """The raw schema: the parser's records as rows, one batch per page version (keyed by its version
 key, content_sha256), and the fetch log. Values go in as parameters; no SQL is built from page
-text. Rows carry no load time, so a replay writes the same rows."""
+text. Rows carry no load time, so a replay writes the same rows.
+
+One loader for both engines: `con` is a DuckDB connection, or a psycopg2 connection wrapped in
+`PostgresConnection` (the same two calls). The DDL uses only types both engines name alike
+(VARCHAR, INTEGER: `_TYPES`), so the raw tables are the same on both."""
 
 from __future__ import annotations
 
@@ -32,6 +36,27 @@ FETCH_LOG_COLUMNS = [("log_seq", "INTEGER")] + [
     for name in LOG_FIELDS]
 BUILD_INFO_COLUMNS = [("code_version", "VARCHAR")]
 TABLES = ["page_version", *BATCH_TABLES, "fetch_log", "build_info"]
+
+
+class PostgresConnection:
+    """A psycopg2 connection with DuckDB's `execute` and `executemany` (`?` markers), in
+    autocommit mode, so load_page's own BEGIN and COMMIT delimit its transaction as on DuckDB.
+    For this module's SQL only: it holds no literal `?` or `%` (values are parameters)."""
+
+    def __init__(self, connection):
+        self.connection = connection
+        connection.autocommit = True
+
+    def execute(self, sql: str, params=None):
+        cursor = self.connection.cursor()
+        cursor.execute(sql.replace("?", "%s"), params)
+        return cursor
+
+    def executemany(self, sql: str, rows: list[tuple]) -> None:
+        from psycopg2.extras import execute_batch  # one round trip per page of rows
+
+        with self.connection.cursor() as cursor:
+            execute_batch(cursor, sql.replace("?", "%s"), rows, page_size=500)
 
 
 def ensure_schema(con) -> None:

@@ -27,7 +27,7 @@ select
     start_date,
     end_date,
     end_date is null as is_current,
-    coalesce(end_date, page_date) - start_date as tenure_days,
+    (coalesce(end_date, page_date) - start_date)::bigint as tenure_days,  -- days (Postgres: int)
     start_date as on_duty_from,
     case
         when end_date is null then page_date + 1

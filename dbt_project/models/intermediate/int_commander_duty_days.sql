@@ -14,7 +14,7 @@ with versions as (
 days as (
     select
         content_sha256,
-        unnest(generate_series(date '1999-06-09', page_date, interval 1 day))::date as date_day
+        {{ day_series("date '1999-06-09'", 'page_date') }} as date_day
     from versions
 ),
 

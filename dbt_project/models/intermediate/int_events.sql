@@ -25,7 +25,7 @@ with mentions as (
         command_sequence as ordinal,
         'assumption_of_command' as event_type,
         start_text as period_text,
-        {'period_start': start_date, 'period_end': start_date, 'date_precision': 'day'} as period,
+        {{ period('start_date', 'start_date', "'day'") }} as period,
         concat_ws(' ', rank_abbreviation, honorific, full_name)
             || ' (' || nation_key || ') assumed command of KFOR' as description,
         source_section,
@@ -36,10 +36,18 @@ with mentions as (
 
 flat as (
     select
-        * exclude (period),
-        period.period_start as event_date,
-        period.period_end as event_end_date,
-        period.date_precision as date_precision
+        content_sha256,
+        origin_rank,
+        ordinal,
+        event_type,
+        period_text,
+        description,
+        source_section,
+        source_text,
+        commander_key,
+        {{ period_part('period', 'period_start') }} as event_date,
+        {{ period_part('period', 'period_end') }} as event_end_date,
+        {{ period_part('period', 'date_precision') }} as date_precision
     from mentions
 ),
 

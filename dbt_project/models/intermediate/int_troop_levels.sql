@@ -15,9 +15,18 @@ keyed as (
         *,
         md5(concat_ws('|', force, figure_type, personnel,
                       case when period_text = 'today' then 'as of the page date'
-                           else concat_ws('|', period.period_start, period.period_end) end))
+                           else concat_ws('|', {{ period_part('period', 'period_start') }},
+                                     {{ period_part('period', 'period_end') }}) end))
             as troop_level_key
     from figures
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (partition by content_sha256, troop_level_key order by figure_ordinal)
+            as statement_rank
+    from keyed
 )
 
 select
@@ -26,9 +35,9 @@ select
     force,
     figure_type,
     personnel,
-    period.period_start as period_start,
-    period.period_end as period_end,
-    period.date_precision as date_precision,
+    {{ period_part('period', 'period_start') }} as period_start,
+    {{ period_part('period', 'period_end') }} as period_end,
+    {{ period_part('period', 'date_precision') }} as date_precision,
     troops,
     troops_low,
     troops_high,
@@ -40,5 +49,5 @@ select
     date_rule,
     source_section,
     source_sentence
-from keyed
-qualify row_number() over (partition by content_sha256, troop_level_key order by figure_ordinal) = 1
+from ranked
+where statement_rank = 1  -- a figure stated twice: its first statement

@@ -8,9 +8,15 @@ with pairs as ({{ compared_versions() }}),
 
 today as (  -- KFOR's figure for today (T6), one per version
     select content_sha256, troops
-    from {{ ref('int_troop_levels') }}
-    where is_current
-    qualify row_number() over (partition by content_sha256 order by troops) = 1
+    from (
+        select
+            content_sha256,
+            troops,
+            row_number() over (partition by content_sha256 order by troops) as figure_rank
+        from {{ ref('int_troop_levels') }}
+        where is_current
+    ) as figures
+    where figure_rank = 1
 ),
 
 versions as (
@@ -30,7 +36,7 @@ compared as (
         abs(n.page_date - p.page_date) / 365.25 as years_apart,  -- D1: the pages' own dates
         n.troops as today_troops,
         p.troops as previous_today_troops,
-        greatest(n.troops, p.troops)::double / nullif(least(n.troops, p.troops), 0)
+        greatest(n.troops, p.troops)::double precision / nullif(least(n.troops, p.troops), 0)
             as strength_factor,
         n.page_last_updated_utc,
         p.page_last_updated_utc as previous_page_last_updated_utc,

@@ -19,11 +19,11 @@ numbered as (
 spans as (
     select
         sighting_span,
-        any_value(content_sha256) as content_sha256,
+        {{ any_value_of('content_sha256') }} as content_sha256,
         min(sighted_at) as first_sighted_at,
         max(sighted_at) as last_sighted_at,
         min(recorded_at) as recorded_at,
-        arg_min(source, log_seq) as opened_by,
+        {{ arg_min('source', 'log_seq') }} as opened_by,
         count(*) as sightings
     from numbered
     group by sighting_span

@@ -2,9 +2,15 @@
 -- nation of their latest tenure).
 with tenures as (
     select *
-    from {{ ref('int_command_tenures') }}
-    where content_sha256 = {{ current_version() }}
-    qualify row_number() over (partition by commander_key order by command_sequence desc) = 1
+    from (
+        select
+            *,
+            row_number() over (partition by commander_key order by command_sequence desc)
+                as latest_first
+        from {{ ref('int_command_tenures') }}
+        where content_sha256 = {{ current_version() }}
+    ) as by_person
+    where latest_first = 1
 )
 
 select

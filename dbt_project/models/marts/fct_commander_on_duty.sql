@@ -9,7 +9,7 @@ select
     t.nation_key,
     t.rank_abbreviation,
     d.date_day = t.start_date and t.command_sequence > 1 as is_handover_day,
-    d.date_day - t.start_date as days_in_command_so_far,
+    (d.date_day - t.start_date)::bigint as days_in_command_so_far,  -- days (Postgres: int)
     t.content_sha256
 from {{ ref('int_commander_duty_days') }} as d
 inner join {{ ref('fct_command_tenure') }} as t

@@ -15,10 +15,18 @@ with changes as (
 
 troop_levels as (
     select
-        * replace (
-            case when period_text = 'today' then null else period_start end as period_start,
-            case when period_text = 'today' then null else period_end end as period_end
-        )
+        content_sha256,
+        troop_level_key,
+        force,
+        figure_type,
+        personnel,
+        period_text,
+        case when period_text = 'today' then null else period_start end as period_start,
+        case when period_text = 'today' then null else period_end end as period_end,
+        date_precision,
+        troops,
+        approximation,
+        contributing_nations
     from {{ ref('int_troop_levels') }}
 ),
 
@@ -73,11 +81,11 @@ per_fact as (
         span_seq,
         entity,
         entity_key,
-        any_value(entity_label) as entity_label,
+        {{ any_value_of('entity_label') }} as entity_label,
         bool_and(is_new) as added,
         bool_and(is_gone) as removed
     from compared
-    group by all
+    group by span_seq, entity, entity_key
 ),
 
 rows as (

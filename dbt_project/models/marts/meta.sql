@@ -23,6 +23,7 @@ select
     v.parser_version,
     (select code_version from {{ source('raw', 'build_info') }}) as code_version,
     '{{ dbt_version }}' as dbt_version,
-    (select library_version from pragma_version()) as duckdb_version
+    {{ duckdb_version() }} as duckdb_version,
+    {{ engine_version() }} as engine_version
 from {{ ref('int_page_versions') }} as v
 inner join current_publication as p using (content_sha256)
