@@ -18,8 +18,10 @@ $(VENV)/.installed: pyproject.toml uv.lock
 	@touch $@
 
 # dagster-dbt's documented preparation: dbt parse into target/manifest.json (and the partial-parse
-# state every refresh starts from).
+# state every refresh starts from). From scratch when the project changed: a partial parse over a
+# merge that moved macros lost a singular test's YAML config (its Dagster check went missing).
 dbt_project/target/manifest.json: $(VENV)/.installed $(DBT_FILES)
+	@rm -f dbt_project/target/partial_parse.msgpack
 	@$(BIN)/dagster-dbt project prepare-and-package --file orchestration/project.py >/dev/null
 
 run: setup  ## set up, then one refresh (live page, or the archived snapshot when offline)

@@ -10,14 +10,13 @@ import html
 from pathlib import Path
 
 import duckdb
-import jinja2
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.dbt_macros import duckdb_macros
 from test_fuzz import KNOWN_CHECKS, TOKEN_SOUP
 from variants import (
     CONTENT_TYPE,
-    PROJECT_ROOT,
     commander_pairs,
     replace_commanders,
     snapshot_bytes,
@@ -196,8 +195,7 @@ def test_older_wordings_of_the_today_figure(sentence, troops, approx, nations) -
 
 # -- D7: ranges across months and years ------------------------------------------------------------
 
-_MACROS = jinja2.Environment().from_string(
-    (PROJECT_ROOT / "dbt_project" / "macros" / "conversions.sql").read_text()).module
+_MACROS = duckdb_macros("conversions.sql")
 _PERIOD_BOUNDS = "select " + _MACROS.period_bounds("$period", "date '2023-11-20'")
 _DUCKDB = duckdb.connect()
 
