@@ -16,10 +16,9 @@ from datetime import date, datetime
 
 import duckdb
 import pytest
-import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support.dbt_dev import DevDbt
+from support.dbt_dev import DevDbt, assert_every_unit_test_passes
 
 from orchestration.core import layout as paths
 from orchestration.core.reference import load_reference
@@ -45,13 +44,7 @@ def dbt(tmp_path_factory) -> DevDbt:
 
 
 def test_dbt_unit_tests_pass(dbt):
-    results = dbt("test", "--select", "test_type:unit").result.results
-    failing = [f"{r.node.name}: {r.message}" for r in results if str(r.status) != "pass"]
-    assert failing == [], "\n\n".join(failing)
-    written = {t["name"] for path in (paths.DBT_PROJECT_DIR / "models").rglob("*.yml")
-               for t in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("unit_tests", [])}
-    assert {r.node.name for r in results} == written  # every unit test written ran
-    assert len(written) >= 30
+    assert_every_unit_test_passes(dbt)
 
 
 # -- P2 on the page's own figures ------------------------------------------------------------------

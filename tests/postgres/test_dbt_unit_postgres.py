@@ -13,10 +13,9 @@ import itertools
 
 import duckdb
 import pytest
-import yaml
 from dbt.cli.main import dbtRunner
 from psycopg2.extras import execute_batch
-from support.dbt_dev import DevDbt
+from support.dbt_dev import DevDbt, assert_every_unit_test_passes
 
 from orchestration.core import layout as paths
 from orchestration.core import raw_tables
@@ -67,13 +66,7 @@ def dbt_postgres(postgres_server, tmp_path_factory):
 
 
 def test_dbt_unit_tests_pass_on_postgres(dbt_postgres):
-    results = dbt_postgres("test", "--select", "test_type:unit").result.results
-    failing = [f"{r.node.name}: {r.message}" for r in results if str(r.status) != "pass"]
-    assert failing == [], "\n\n".join(failing)
-    written = {t["name"] for path in (PROJECT / "models").rglob("*.yml")
-               for t in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("unit_tests", [])}
-    assert {r.node.name for r in results} == written  # every unit test written ran
-    assert len(written) >= 30
+    assert_every_unit_test_passes(dbt_postgres)
 
 
 # -- the conversions, compiled for each engine and run on the same texts -----------------------

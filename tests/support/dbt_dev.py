@@ -52,3 +52,17 @@ class DevDbt:
         assert result.success, result
         return {r.node.name: r.node.compiled_code for r in result.result.results
                 if r.node.name in names}
+
+
+def assert_every_unit_test_passes(dbt) -> None:
+    """`dbt test --select test_type:unit` through `dbt` (a DevDbt, or the Postgres target's
+    runner): every unit test the project's YAML declares ran, and each passed."""
+    import yaml
+
+    results = dbt("test", "--select", "test_type:unit").result.results
+    failing = [f"{r.node.name}: {r.message}" for r in results if str(r.status) != "pass"]
+    assert failing == [], "\n\n".join(failing)
+    written = {t["name"] for path in (PROJECT / "models").rglob("*.yml")
+               for t in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("unit_tests", [])}
+    assert {r.node.name for r in results} == written  # every unit test written ran
+    assert len(written) >= 30
