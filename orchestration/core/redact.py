@@ -177,3 +177,36 @@ def redact_text(text: str | None, *urls: str | None) -> str | None:
             continue
         out = re.sub(rf"(?<![A-Za-z0-9]){re.escape(value)}(?![A-Za-z0-9])", REDACTED, out)
     return out
+
+
+def redact_db_url(url: str) -> str:
+    """A database URL without its user and password, read as SQLAlchemy (which connects with it)
+    reads it: a password holding an unescaped "/", "?" or "#" ("kfor:2024/Spring@db") is found
+    too, where a generic URL reading takes "2024" for a port. Never repeats what does not parse."""
+    from sqlalchemy.engine import URL, make_url
+
+    try:
+        parsed = make_url(url)
+        shown = URL.create(parsed.drivername, host=parsed.host, port=parsed.port,
+                           database=parsed.database, query=parsed.query)
+        return redact_url(shown.render_as_string(hide_password=False))  # secret parameters
+    except Exception:  # noqa: BLE001 - whatever it is, it is not shown
+        return "(a database URL that does not parse)"
+
+
+def redact_db_text(text: str, url: str | None) -> str:
+    """A message about the database at `url` with its user and password (as SQLAlchemy reads
+    them) replaced wherever they appear, and every URL in it redacted."""
+    from sqlalchemy.engine import make_url
+
+    if not url:
+        return redact_text(text)
+    out = redact_text(text.replace(url, redact_db_url(url)), url)
+    try:
+        parsed = make_url(url)
+        secrets = [s for s in (parsed.password, parsed.username) if s]
+    except Exception:  # noqa: BLE001 - unparseable: only the generic redaction applies
+        secrets = []
+    for value in sorted(secrets, key=len, reverse=True):
+        out = out.replace(str(value), REDACTED)
+    return out

@@ -20,8 +20,9 @@ from __future__ import annotations
 import functools
 import math
 import os
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from orchestration.core import layout
@@ -42,7 +43,8 @@ class Settings:
     warehouse: Path = DEFAULT_WAREHOUSE
     raw_dir: Path = layout.PROJECT_ROOT / "raw"
     dagster_home: Path = layout.PROJECT_ROOT / ".dagster_home"
-    dagster_pg_url: str | None = None  # its password only here or in ~/.pgpass: never written
+    # its password only here or in ~/.pgpass: never written, and not in this object's repr
+    dagster_pg_url: str | None = field(default=None, repr=False)
     allowed_hosts: tuple[str, ...] = ()
     check_every_hours: float = 24.0
     webhook_url: str | None = None
@@ -90,8 +92,8 @@ class Settings:
             raise SettingsError("KFOR_WEBHOOK_URL must be an http:// or https:// URL")
         if self.dagster_pg_url and not self.dagster_pg_url.startswith(("postgresql://",
                                                                        "postgresql+psycopg2://")):
-            raise SettingsError(f"DAGSTER_PG_URL={redact_url(self.dagster_pg_url)} must be a "
-                                "postgresql://user@host:port/database URL")
+            raise SettingsError("DAGSTER_PG_URL must be a postgresql://user@host:port/database URL "
+                                "(its value is not repeated: it may hold a password)")
         warehouse = self.warehouse
         if warehouse.is_dir():
             raise SettingsError(f"KFOR_WAREHOUSE={warehouse} is a directory; give the path of "
@@ -169,6 +171,9 @@ def real_path(value, name: str) -> Path:
         raise SettingsError(f"{name}={redact_url(text)} looks like a URL; {name} takes a file "
                             "system path" + (" (Postgres warehouses are not supported yet)"
                                              if text.lower().startswith("postgres") else ""))
+    if re.search(r"password=|^[^/]*:[^/]*@", text):  # libpq's key=value, or user:pw@host
+        raise SettingsError(f"{name} looks like a database connection string, not a file system "
+                            "path (its value is not repeated: it may hold a password)")
     if "\0" in text:
         raise SettingsError(f"{name} holds a NUL character")
     return Path(os.path.realpath(Path(text).expanduser()))

@@ -334,10 +334,13 @@ def plot(args) -> int:
     if published is None:
         return EXIT_FAILED
     out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        print(f"refused: --out {out} is a file; give the folder the plots go to", file=sys.stderr)
+    try:
+        written = render_plots(published, out)
+    except (FileExistsError, NotADirectoryError):  # a file (or a dangling link) in its way
+        print(f"refused: --out {out} is a file or lies under one; give the folder the plots go to",
+              file=sys.stderr)
         return EXIT_FAILED
-    for path in render_plots(published, out):
+    for path in written:
         print(path)
     return EXIT_OK
 

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from orchestration.core.layout import DAGSTER_CONFIG
-from orchestration.core.redact import redact_text, redact_url
+from orchestration.core.redact import redact_db_text, redact_db_url
 from orchestration.core.settings import Settings
 
 
@@ -38,7 +38,7 @@ def prepare_home(home: Path, pg_url: str | None) -> Path:
     config = home / "dagster.yaml"
     if not config.exists():
         shutil.copyfile(DAGSTER_PG_CONFIG if on_postgres else DAGSTER_CONFIG, config)
-    names_url = PG_URL_ENV in config.read_text(encoding="utf-8")
+    names_url = keeps_runs_in_postgres(config)
     if on_postgres and not names_url:
         raise InstanceUnavailable(
             f"{PG_URL_ENV} is set but {config} keeps runs in SQLite under DAGSTER_HOME: move that "
@@ -47,6 +47,15 @@ def prepare_home(home: Path, pg_url: str | None) -> Path:
         raise InstanceUnavailable(f"{config} keeps runs in Postgres at {PG_URL_ENV}, which is "
                                   f"not set: set it, or use another DAGSTER_HOME")
     return home
+
+
+def keeps_runs_in_postgres(config: Path) -> bool:
+    """The yaml's storage is dagster-postgres at DAGSTER_PG_URL (read as YAML: a comment naming
+    the variable does not count, a literal URL is not ours to choose)."""
+    import yaml
+
+    storage = (yaml.safe_load(config.read_text(encoding="utf-8")) or {}).get("storage") or {}
+    return (storage.get("postgres") or {}).get("postgres_url") == {"env": PG_URL_ENV}
 
 
 def get_instance(settings: Settings):
@@ -69,8 +78,8 @@ def get_instance(settings: Settings):
         while cause.__cause__ is not None:  # "too many retries for DB connection": say why
             cause = cause.__cause__
         # the URL's user and password never reach a message, even one that quotes the URL
-        first = redact_text((str(cause) or type(cause).__name__).strip().splitlines()[0], url)
-        where = f"{PG_URL_ENV}={redact_url(url)}" if url else f"DAGSTER_HOME={home}"
+        first = redact_db_text((str(cause) or type(cause).__name__).strip().splitlines()[0], url)
+        where = f"{PG_URL_ENV}={redact_db_url(url)}" if url else f"DAGSTER_HOME={home}"
         raise InstanceUnavailable(f"cannot open the Dagster instance in {where}: {first}") from e
     finally:
         logging.getLogger().removeFilter(quiet)

@@ -11,8 +11,9 @@ from orchestration.core.archive import Archive
 from orchestration.core.lock import is_free
 from orchestration.core.outcome import freshness, last_fresh_fetch
 from orchestration.core.publish import UnreadableWarehouse, WarehouseLocked, mart_counts, read_meta
-from orchestration.core.redact import redact_url
+from orchestration.core.redact import redact_db_url
 from orchestration.core.settings import Settings
+from orchestration.drivers.launch import InstanceUnavailable
 
 
 def dead_runs(settings: Settings) -> list[dict]:
@@ -35,7 +36,8 @@ def dead_runs(settings: Settings) -> list[dict]:
 
 def status(settings: Settings, n: int = 10, as_json: bool = False, out=print) -> bool:
     """Print the status; False when the published file exists but cannot be read (damaged, or
-    held open for writing): its problem is shown first, and the files and the log still are."""
+    held open for writing: its problem is shown first) or the Dagster instance cannot be opened
+    (said on the runs line); the files and the log are shown either way."""
     files = settings.files
     try:
         meta, problem = read_meta(files.published), None
@@ -45,19 +47,23 @@ def status(settings: Settings, n: int = 10, as_json: bool = False, out=print) ->
     archive.check_owner(settings.warehouse)
     records = archive.fetches()
     counts = mart_counts(files.published) if meta else {}
+    try:
+        dead, unreadable_runs = dead_runs(settings), None
+    except InstanceUnavailable as e:  # its server down: the rest is still worth showing
+        dead, unreadable_runs = [], str(e)
     age_h, stale = freshness(settings, records)  # of the source itself: fallbacks do not count
     last = last_fresh_fetch(records)
-    dead = dead_runs(settings)
     if as_json:
         out(json.dumps({"warehouse": str(files.published), "published": meta,
-                        "problem": problem, "row_counts": counts,
+                        "problem": problem, "instance_problem": unreadable_runs,
+                        "row_counts": counts,
                         "files": {k: str(v) for k, v in files.layout().items()},
                         "hours_since_last_successful_fetch": age_h,
                         "last_successful_fetch_at": last and last["fetched_at"],
                         "stale": stale, "freshness_hours": settings.freshness_hours,
                         "dagster_home": str(settings.dagster_home), "dead_runs": dead,
                         "refreshes": records[-n:]}, indent=2, default=str))
-        return problem is None
+        return problem is None and unreadable_runs is None
     if problem:
         out(f"published: UNREADABLE: {problem}")
     elif not meta:
@@ -76,9 +82,10 @@ def status(settings: Settings, n: int = 10, as_json: bool = False, out=print) ->
     for what, path in files.layout().items():
         out(f"    {what + ':':15} {path}")
     out(f"    {'raw archive:':15} {settings.raw_dir}")
-    where = (f"on Postgres at {redact_url(settings.dagster_pg_url)}" if settings.dagster_pg_url
+    where = (f"on Postgres at {redact_db_url(settings.dagster_pg_url)}" if settings.dagster_pg_url
              else f"in {settings.dagster_home}")
-    out(f"  runs: Dagster instance {where} (`make dev` shows it)")
+    out(f"  runs: Dagster instance {where} (`make dev` shows it)"
+        + (f"; cannot read it: {unreadable_runs}" if unreadable_runs else ""))
     for run in dead:
         out(f"  DEAD RUN {run['run_id'][:8]} ({run['job']}, started by {run['started_by']}, "
             f"{run['created_at'][:19]}): still shown as started, but the lock is free; the "
@@ -88,4 +95,4 @@ def status(settings: Settings, n: int = 10, as_json: bool = False, out=print) ->
         version = (r.get("content_sha256") or "")[:12] or "-"
         out(f"  {r['fetched_at'][:19].replace('T', ' ')}  {r.get('source') or '-':8}  "
             f"{version:12}  {r.get('outcome')}")
-    return problem is None
+    return problem is None and unreadable_runs is None

@@ -58,6 +58,8 @@ def test_kfor_plot_refuses_a_file_for_its_folder(built_warehouse, tmp_path):
 
     taken = tmp_path / "plots"
     taken.write_text("not a folder")
-    out = kfor("plot", "--out", str(taken), env={"KFOR_WAREHOUSE": str(built_warehouse)})
-    assert out.returncode == 1 and out.stderr.startswith(f"refused: --out {taken} is a file")
+    for out_dir in (taken, taken / "under"):
+        out = kfor("plot", "--out", str(out_dir), env={"KFOR_WAREHOUSE": str(built_warehouse)})
+        assert out.returncode == 1, out.stderr
+        assert out.stderr.startswith(f"refused: --out {out_dir} is a file or lies under one")
     assert taken.read_text() == "not a folder"

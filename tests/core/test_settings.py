@@ -75,11 +75,26 @@ def test_a_url_is_not_a_path_and_its_password_is_not_repeated(tmp_path):
     assert "s3cret" not in message
 
 
-def test_the_instance_url_must_be_postgres_and_its_password_is_not_repeated(tmp_path):
-    message = refused(tmp_path, DAGSTER_PG_URL="mysql://kfor:s3cret@127.0.0.1/dagster")
-    assert message.startswith("DAGSTER_PG_URL=mysql://") and "s3cret" not in message
+@pytest.mark.parametrize("value", ["mysql://kfor:s3cret@127.0.0.1/dagster",
+                                   "host=db user=kfor password=s3cret dbname=dagster",
+                                   "kfor:s3cret@db:5432/dagster"])
+def test_the_instance_url_must_be_postgres_and_its_value_is_not_repeated(tmp_path, value):
+    message = refused(tmp_path, DAGSTER_PG_URL=value)
+    assert message.startswith("DAGSTER_PG_URL must be a postgresql://") and "s3cret" not in message
+
+
+def test_the_instance_url_is_kept_but_never_shown_in_the_settings_repr(tmp_path):
     url = "postgresql://kfor:s3cret@127.0.0.1:5432/dagster"
-    assert Settings.from_env(env(tmp_path, DAGSTER_PG_URL=url)).dagster_pg_url == url
+    settings = Settings.from_env(env(tmp_path, DAGSTER_PG_URL=url))
+    assert settings.dagster_pg_url == url and "s3cret" not in repr(settings)
+
+
+@pytest.mark.parametrize("value", ["host=db user=kfor password=s3cret dbname=kfor",
+                                   "kfor:s3cret@db:5432/kfor"])
+def test_a_connection_string_is_not_a_path_and_is_not_repeated(tmp_path, value):
+    message = refused(tmp_path, KFOR_WAREHOUSE=value)
+    assert message.startswith("KFOR_WAREHOUSE looks like a database connection string")
+    assert "s3cret" not in message
 
 
 @pytest.mark.parametrize("name, value", [

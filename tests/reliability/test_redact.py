@@ -247,3 +247,20 @@ def test_redact_text_on_a_fetch_error_message():
     out = redact().redact_text(text, url)
     assert out == ("HTTP 404 from http://127.0.0.1:8000/p.htm?token=REDACTED (after 1 attempts); "
                    "REDACTED tried")
+
+
+# -- database URLs, read as SQLAlchemy reads them to connect ---------------------------------------
+
+@pytest.mark.parametrize("url, shown", [
+    ("postgresql://kfor:s3cret@db:5432/dagster", "postgresql://db:5432/dagster"),
+    ("postgresql://kfor:2024/Spring@db/dagster", "postgresql://db/dagster"),  # "2024" no port
+    ("postgresql://kfor:a?b#c@db:5432/dagster", "postgresql://db:5432/dagster"),
+    ("postgresql://kfor@127.0.0.1:5433/kfor", "postgresql://127.0.0.1:5433/kfor"),
+    ("not a url at all: s3cret", "(a database URL that does not parse)"),
+])
+def test_a_database_url_is_shown_without_its_user_and_password(url, shown):
+    from orchestration.core.redact import redact_db_text, redact_db_url
+
+    assert redact_db_url(url) == shown
+    message = redact_db_text(f"cannot connect to {url}: password for kfor was refused", url)
+    assert "2024/Spring" not in message and "s3cret" not in message and "a?b#c" not in message

@@ -212,8 +212,9 @@ def main(argv: list[str] | None = None) -> int:
     server.ensure_database("kfor")
     server.ensure_database("dagster")
     print(f"Postgres {server.url()} running (data in {args.dir}/data, log {args.dir}/server.log;"
-          " `make pg-down` stops it). Point a refresh and the Dagster instance at it with:")
-    print(f"export KFOR_WAREHOUSE={server.url('kfor')}")
+          " `make pg-down` stops it). dbt's postgres target and psql reach it with:")
+    print(f"export PGHOST={HOST} PGPORT={server.port} PGUSER={SUPERUSER} PGDATABASE=kfor")
+    print("and the Dagster instance keeps its runs there with:")
     print(f"export DAGSTER_PG_URL={server.url('dagster')}")
     return 0
 
