@@ -18,14 +18,14 @@ import pydantic
 
 from orchestration.core.archive import BUILDING, Archive
 from orchestration.core.files import WarehouseFiles
-from orchestration.core.layout import DBT_PARENT_ENV
+from orchestration.core.layout import DBT_PARENT_VARIABLE
 from orchestration.core.outcome import alert_export_failed, conclude, one_line, outcome_of
 from orchestration.core.publish import discard_build
 from orchestration.core.session import warehouse_session
 from orchestration.core.settings import Settings
 from orchestration.core.settings import get as get_settings
 
-BUILD_PATH_ENV = "KFOR_BUILD_PATH"  # profiles.yml: env_var('KFOR_BUILD_PATH', ...)
+BUILD_PATH_VARIABLE = "KFOR_BUILD_PATH"  # profiles.yml: env_var('KFOR_BUILD_PATH', ...)
 MODES = ("refresh", "replay", "import", "rollback")
 
 
@@ -145,7 +145,7 @@ def dbt_environment(files: WarehouseFiles) -> Iterator[None]:
     """dbt (a child process dagster-dbt starts with this process's environment) builds the
     scratch file named by KFOR_BUILD_PATH, for the run's duration; KFOR_DBT_PARENT names this
     process, which kfor-dbt dies with."""
-    values = {BUILD_PATH_ENV: str(files.build), DBT_PARENT_ENV: str(os.getpid())}
+    values = {BUILD_PATH_VARIABLE: str(files.build), DBT_PARENT_VARIABLE: str(os.getpid())}
     before = {name: os.environ.get(name) for name in values}
     os.environ.update(values)
     try:

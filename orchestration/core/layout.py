@@ -19,7 +19,7 @@ LIVE_URL = "https://www.nato.int/cps/en/natohq/topics_48818.htm"
 USER_AGENT = "kfor-warehouse/0.1 (+https://github.com/kfor-warehouse; open-source ETL of NATO's Kosovo page)"
 
 # The pid of the process that starts dbt (the run's step), for kfor-dbt to die with it.
-DBT_PARENT_ENV = "KFOR_DBT_PARENT"
+DBT_PARENT_VARIABLE = "KFOR_DBT_PARENT"
 
 RAW_SCHEMA = "raw"
 MARTS_SCHEMA = "marts"

@@ -14,7 +14,7 @@ import os
 import signal
 import sys
 
-from orchestration.core.layout import DBT_PARENT_ENV
+from orchestration.core.layout import DBT_PARENT_VARIABLE
 
 PR_SET_PDEATHSIG = 1
 
@@ -28,7 +28,7 @@ def main() -> None:
         return
     # The starter names itself: a parent killed while this interpreter started would otherwise
     # leave us adopted by init, arming the signal against the wrong process.
-    parent = int(os.environ.get(DBT_PARENT_ENV) or os.getppid())
+    parent = int(os.environ.get(DBT_PARENT_VARIABLE) or os.getppid())
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)

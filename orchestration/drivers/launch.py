@@ -24,7 +24,7 @@ class InstanceUnavailable(RuntimeError):
 # With this set, the instance keeps runs, event logs and schedules in that Postgres database
 # (dagster-postgres) instead of SQLite under DAGSTER_HOME. Its value (a URL that may carry a
 # password) stays in the environment: the yaml names the variable, and messages redact it.
-PG_URL_ENV = "DAGSTER_PG_URL"
+PG_URL_VARIABLE = "DAGSTER_PG_URL"
 DAGSTER_PG_CONFIG = DAGSTER_CONFIG.with_name("dagster-postgres.yaml")
 
 
@@ -41,10 +41,10 @@ def prepare_home(home: Path, pg_url: str | None) -> Path:
     names_url = keeps_runs_in_postgres(config)
     if on_postgres and not names_url:
         raise InstanceUnavailable(
-            f"{PG_URL_ENV} is set but {config} keeps runs in SQLite under DAGSTER_HOME: move that "
+            f"{PG_URL_VARIABLE} is set but {config} keeps runs in SQLite under DAGSTER_HOME: move that "
             f"file aside (a new one on Postgres is written) or use another DAGSTER_HOME")
     if names_url and not on_postgres:
-        raise InstanceUnavailable(f"{config} keeps runs in Postgres at {PG_URL_ENV}, which is "
+        raise InstanceUnavailable(f"{config} keeps runs in Postgres at {PG_URL_VARIABLE}, which is "
                                   f"not set: set it, or use another DAGSTER_HOME")
     return home
 
@@ -55,7 +55,7 @@ def keeps_runs_in_postgres(config: Path) -> bool:
     import yaml
 
     storage = (yaml.safe_load(config.read_text(encoding="utf-8")) or {}).get("storage") or {}
-    return (storage.get("postgres") or {}).get("postgres_url") == {"env": PG_URL_ENV}
+    return (storage.get("postgres") or {}).get("postgres_url") == {"env": PG_URL_VARIABLE}
 
 
 def get_instance(settings: Settings):
@@ -79,7 +79,7 @@ def get_instance(settings: Settings):
             cause = cause.__cause__
         # the URL's user and password never reach a message, even one that quotes the URL
         first = redact_db_text((str(cause) or type(cause).__name__).strip().splitlines()[0], url)
-        where = f"{PG_URL_ENV}={redact_db_url(url)}" if url else f"DAGSTER_HOME={home}"
+        where = f"{PG_URL_VARIABLE}={redact_db_url(url)}" if url else f"DAGSTER_HOME={home}"
         raise InstanceUnavailable(f"cannot open the Dagster instance in {where}: {first}") from e
     finally:
         logging.getLogger().removeFilter(quiet)

@@ -16,7 +16,7 @@ SECRET_URL = "postgresql://kfor:pw-Zq81x@db.example.internal:5432/dagster"
 def test_the_postgres_variant_is_the_default_with_dagster_postgres_storage():
     default = yaml.safe_load(launch.DAGSTER_CONFIG.read_text())
     postgres = yaml.safe_load(launch.DAGSTER_PG_CONFIG.read_text())
-    assert postgres.pop("storage") == {"postgres": {"postgres_url": {"env": launch.PG_URL_ENV}}}
+    assert postgres.pop("storage") == {"postgres": {"postgres_url": {"env": launch.PG_URL_VARIABLE}}}
     assert postgres == default  # run monitoring, telemetry, compute logs: one behaviour on both
     assert "storage" not in default  # the default: SQLite under DAGSTER_HOME
 
@@ -44,5 +44,5 @@ def test_an_existing_sqlite_yaml_is_refused_when_the_variable_is_set(tmp_path):
 
 def test_a_postgres_yaml_without_the_variable_is_refused(tmp_path):
     home = prepare_home(tmp_path / "home", SECRET_URL)
-    with pytest.raises(InstanceUnavailable, match=f"{launch.PG_URL_ENV}, which is not set"):
+    with pytest.raises(InstanceUnavailable, match=f"{launch.PG_URL_VARIABLE}, which is not set"):
         prepare_home(home, None)

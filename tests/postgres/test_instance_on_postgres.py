@@ -21,7 +21,7 @@ from support.postgres import free_port
 
 from orchestration.core import settings
 from orchestration.core.layout import bundled_snapshot
-from orchestration.drivers.launch import PG_URL_ENV, InstanceUnavailable, get_instance
+from orchestration.drivers.launch import PG_URL_VARIABLE, InstanceUnavailable, get_instance
 from orchestration.jobs import STARTED_BY_TAG
 
 pytestmark = pytest.mark.slow  # the Postgres server tests are CI's slow layer (issue 20)
@@ -66,7 +66,7 @@ def test_a_cli_refresh_is_recorded_in_postgres_and_found_by_the_webserver(
     # a password the server never asks for (trust on loopback): it must appear nowhere
     url = postgres_server.create_database("instance").replace(
         "kfor@", f"kfor:{PASSWORD}@", 1)
-    monkeypatch.setenv(PG_URL_ENV, url)
+    monkeypatch.setenv(PG_URL_VARIABLE, url)
     settings.get.cache_clear()
 
     out = kfor("refresh", "--source", f"file://{bundled_snapshot()}")
@@ -117,13 +117,13 @@ def test_a_refused_connection_is_one_line_without_the_password(postgres_server, 
 
     password = "2024/Spring-x"
     closed = free_port()
-    monkeypatch.setenv(PG_URL_ENV, f"postgresql://kfor:{password}@127.0.0.1:{closed}/x")
+    monkeypatch.setenv(PG_URL_VARIABLE, f"postgresql://kfor:{password}@127.0.0.1:{closed}/x")
     settings.get.cache_clear()
     caplog.set_level(logging.WARNING)
     with pytest.raises(InstanceUnavailable) as refused:
         get_instance(settings.get())
     message = str(refused.value)
-    assert message == (f"cannot open the Dagster instance in {PG_URL_ENV}=postgresql://"
+    assert message == (f"cannot open the Dagster instance in {PG_URL_VARIABLE}=postgresql://"
                        f"127.0.0.1:{closed}/x: connection to server at \"127.0.0.1\", port "
                        f"{closed} failed: Connection refused"), message
     assert password not in caplog.text and not caplog.records, caplog.text
