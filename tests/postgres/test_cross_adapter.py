@@ -22,10 +22,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt.cli.main import dbtRunner
 from support import pages
+from support.dbt_dev import DevDbt
 
-from orchestration.core import layout as paths
 from orchestration.core import raw_tables
 from orchestration.core.archive import sha256
 from orchestration.core.reference import load_reference
@@ -80,22 +79,17 @@ def load(con, upto: int) -> None:
     raw_tables.load_build_info(con, "cross-adapter-test")
 
 
-def dbt_build(target: str, env: dict, target_path: Path) -> float:
-    """`dbt build` without unit tests on one target; every node must succeed or pass. Seconds."""
+def dbt_build(dbt: DevDbt, env: dict) -> float:
+    """`dbt build` without unit tests on `dbt`'s target; every node must succeed or pass.
+    Seconds."""
     started = time.perf_counter()
     with pytest.MonkeyPatch.context() as mp:
         for name, value in env.items():
             mp.setenv(name, value)
-        result = dbtRunner().invoke([
-            "build", "--exclude-resource-type", "unit_test", "--target", target,
-            "--project-dir", str(paths.DBT_PROJECT_DIR), "--profiles-dir", str(paths.DBT_PROJECT_DIR),
-            "--target-path", str(target_path), "--log-path", str(target_path / "logs"),
-            "--log-level", "none", "--log-level-file", "none", "--no-use-colors"])
-    if result.exception is not None:
-        raise result.exception
+        result = dbt("build", "--exclude-resource-type", "unit_test")
     failing = {r.node.unique_id: (str(r.status), r.message) for r in result.result.results
                if str(r.status) not in ("success", "pass", "no-op")}  # no-op: exposures
-    assert result.success and not failing, f"dbt build --target {target}: {failing}"
+    assert result.success and not failing, f"dbt build in {dbt.folder.name}: {failing}"
     return time.perf_counter() - started
 
 
@@ -162,6 +156,7 @@ def test_three_versions_build_to_the_same_rows_on_both(postgres_server, tmp_path
     pg = postgres_server.connect("cross_adapter")
     pg_env = {**postgres_server.env("cross_adapter"), "PGPASSWORD": ""}
     seconds = {"duckdb": [], "postgres": []}
+    on_dev, on_pg = DevDbt(tmp_path / "dbt-duckdb"), DevDbt(tmp_path / "dbt-postgres", "postgres")
     try:
         for upto in (1, 2, 3):
             con = duckdb.connect(str(duck))
@@ -173,9 +168,8 @@ def test_three_versions_build_to_the_same_rows_on_both(postgres_server, tmp_path
             if upto == 2:
                 continue
             # each target keeps its target folder, so later builds reuse its partial parse
-            seconds["duckdb"].append(dbt_build("dev", {"KFOR_BUILD_PATH": str(duck)},
-                                               tmp_path / "target-duckdb"))
-            seconds["postgres"].append(dbt_build("postgres", pg_env, tmp_path / "target-postgres"))
+            seconds["duckdb"].append(dbt_build(on_dev, {"KFOR_BUILD_PATH": str(duck)}))
+            seconds["postgres"].append(dbt_build(on_pg, pg_env))
 
             (on_duckdb, duckdb_engine), (on_postgres, postgres_engine) = (
                 duckdb_contents(duck), postgres_contents(pg))

@@ -13,34 +13,14 @@ import itertools
 
 import duckdb
 import pytest
-from dbt.cli.main import dbtRunner
 from psycopg2.extras import execute_batch
 from support.dbt_dev import DevDbt, assert_every_unit_test_passes
 
-from orchestration.core import layout as paths
 from orchestration.core import raw_tables
 
 pytestmark = pytest.mark.slow  # the Postgres tests are CI's slow layer
 
-PROJECT = paths.DBT_PROJECT_DIR
 DATABASE = "unit_tests"
-
-
-class PostgresDbt:
-    """`dbt <args> --target postgres`, its artefacts and logs under `folder`."""
-
-    def __init__(self, folder):
-        self.folder = folder
-
-    def __call__(self, *args: str):
-        result = dbtRunner().invoke([
-            *args, "--target", "postgres", "--project-dir", str(PROJECT),
-            "--profiles-dir", str(PROJECT), "--target-path", str(self.folder / "target"),
-            "--log-path", str(self.folder / "logs"), "--log-level", "none",
-            "--log-level-file", "none", "--no-use-colors"])
-        if result.exception is not None:
-            raise result.exception
-        return result
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +35,7 @@ def dbt_postgres(postgres_server, tmp_path_factory):
         for name, value in postgres_server.env(DATABASE).items():
             mp.setenv(name, value)
         mp.setenv("PGPASSWORD", "")  # trust on loopback: no password exists
-        dbt = PostgresDbt(tmp_path_factory.mktemp("dbt-postgres"))
+        dbt = DevDbt(tmp_path_factory.mktemp("dbt-postgres"), target="postgres")
         # not `--empty`: dbt-postgres aliases the empty subquery it puts for a ref, and Postgres
         # refuses a second alias (`ref(...) as c`); with empty raw tables every model is empty
         built = dbt("build", "--exclude-resource-type", "test", "--exclude-resource-type",

@@ -18,17 +18,20 @@ PROJECT = paths.DBT_PROJECT_DIR
 
 
 class DevDbt:
-    """`dbt <command>` against `folder`/kfor.duckdb. KFOR_DBT_DEV_DIR must name `folder` while it
-    runs (profiles.yml reads it): use `with DevDbt(folder, monkeypatch)` or set it yourself."""
+    """`dbt <command>` with its artefacts and logs under `folder`. On the default target (dev),
+    against `folder`/kfor.duckdb: KFOR_DBT_DEV_DIR must name `folder` while it runs (profiles.yml
+    reads it), unless KFOR_BUILD_PATH names another file. `target="postgres"`: the database the
+    PG* variables name."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, target: str | None = None):
         self.folder = folder
         self.args = ["--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT),
                      "--target-path", str(folder / "target"),
                      "--log-path", str(folder / "logs"), "--log-level", "none",
-                     "--log-level-file", "none", "--no-use-colors"]
+                     "--log-level-file", "none", "--no-use-colors",
+                     *(["--target", target] if target else [])]
         state = PROJECT / "target" / "partial_parse.msgpack"  # `make setup` parsed the project
-        if state.exists() and not (folder / "target" / state.name).exists():
+        if target is None and state.exists() and not (folder / "target" / state.name).exists():
             (folder / "target").mkdir(parents=True, exist_ok=True)
             shutil.copyfile(state, folder / "target" / state.name)
 
