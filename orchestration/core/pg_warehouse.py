@@ -8,9 +8,10 @@ their Postgres counterparts"). Not wired into the refresh yet.
 
 A build starts by dropping what a crashed build left, creating the build schemas and copying the
 published raw tables and snapshots into them (history continues). Publishing is ONE transaction:
-it locks every published table (ACCESS EXCLUSIVE, so it waits for the readers inside them and no
-statement sees two versions), renames each published schema to its kept name and each build
-schema to the published name, and commits. The wait is bounded by `SET LOCAL lock_timeout` and
+it waits for sessions holding a snapshot older than itself (a REPEATABLE READ reader would find
+the new tables empty), locks every published table (ACCESS EXCLUSIVE, so it waits for the readers
+inside them and no statement sees two versions), renames each published schema to its kept name
+and each build schema to the published name, and commits. The wait is bounded by `SET LOCAL lock_timeout` and
 retried a few times; past that, PublishGaveUp says so in one line and the published schemas are
 as they were (the transaction rolled back). A rollback is the same swap with a kept set.
 
@@ -38,7 +39,7 @@ BUILD_PREFIX = "build_"
 KEPT_PREFIX = "kept_"
 # kept_<YYYYMMDD>_<HHMMSSffffff>_<schema>: digits and underscores only, so no name needs quoting
 # and the names sort by time
-_KEPT = re.compile(r"^kept_(\d{8}_\d{12})_(%s)$" % "|".join(PUBLISHED))
+_KEPT = re.compile(r"^kept_(\d{8}_\d{12})_(" + "|".join(PUBLISHED) + ")$")
 SCHEMES = ("postgresql://", "postgres://")
 
 # Each attempt of the swap waits this long for a lock. Below the server's deadlock_timeout (1 s by
@@ -55,6 +56,10 @@ class PostgresUrlError(ValueError):
 
 class PublishGaveUp(RuntimeError):
     """The swap could not get its locks in time (a long reader); nothing was published."""
+
+
+class _ReaderInTheWay(Exception):
+    """An attempt of the swap met a reader it must not overtake (see _wait_for_old_snapshots)."""
 
 
 class NothingToPublish(RuntimeError):
@@ -228,13 +233,14 @@ def _swap(warehouse: PostgresWarehouse, source: Callable[[str], str], keep: int,
                     kept = _swap_once(cur, source, keep, what, lock_timeout)
                 con.commit()
                 break
-            except errors.LockNotAvailable:
+            except (errors.LockNotAvailable, _ReaderInTheWay):
                 con.rollback()
                 if attempt == attempts:
                     raise PublishGaveUp(
                         f"gave up publishing {what} to {warehouse.display}: a reader held the "
-                        f"published tables through {attempts} tries of {lock_timeout:g} s; the "
-                        "published schemas are as they were") from None
+                        f"published tables (or a snapshot older than the build) through "
+                        f"{attempts} tries of {lock_timeout:g} s; the published schemas are as "
+                        "they were") from None
                 if say:
                     say(f"publish waits for a reader (try {attempt} of {attempts})")
                 time.sleep(pause)
@@ -258,12 +264,11 @@ def _swap_once(cur, source: Callable[[str], str], keep: int, what: str,
         raise NothingToPublish(f"{what} is incomplete (no schema {', '.join(missing)}); "
                                "nothing was published")
     published = [s for s in PUBLISHED if s in existing]
-    # Every published table locked first, in one statement: the swap waits here for readers (up
-    # to lock_timeout), and a statement queued behind these locks resolves its names again once
-    # they are released, so it reads the new version whole.
-    relations = [f'"{s}"."{t}"' for s in published for t in _tables(cur, s)]
-    if relations:
-        cur.execute(f"LOCK TABLE {', '.join(relations)} IN ACCESS EXCLUSIVE MODE")
+    _wait_for_old_snapshots(cur, lock_timeout)
+    # Every published table locked before anything is renamed: the swap waits here for the
+    # readers inside them, and a statement queued behind these locks resolves its names again
+    # once they are released, so it reads the new version whole.
+    _lock_tables(cur, [f'"{s}"."{t}"' for s in published for t in _tables(cur, s)], lock_timeout)
     stamp = new_stamp() if published and keep > 0 else None
     for schema in published:
         if stamp:
@@ -273,6 +278,50 @@ def _swap_once(cur, source: Callable[[str], str], keep: int, what: str,
     for schema in PUBLISHED:
         cur.execute(f'ALTER SCHEMA "{source(schema)}" RENAME TO "{schema}"')
     return stamp
+
+
+def _lock_tables(cur, relations: list[str], timeout: float) -> None:
+    """ACCESS EXCLUSIVE on every relation. First all at once without waiting, tried every
+    20 ms for `timeout` (holding nothing while it waits, so it can neither deadlock nor make
+    readers queue); then, under steady overlapping load, once more queued behind the readers for
+    `timeout` (LockNotAvailable past it). A reader that locks the same tables in another order
+    than this queued attempt waits for its timeout, never for a deadlock check (see LOCK_TIMEOUT)."""
+    from psycopg2 import errors
+
+    if not relations:
+        return
+    statement = f"LOCK TABLE {', '.join(relations)} IN ACCESS EXCLUSIVE MODE"
+    deadline = time.monotonic() + timeout
+    cur.execute("SAVEPOINT kfor_lock")
+    while time.monotonic() < deadline:
+        try:
+            cur.execute(statement + " NOWAIT")
+            return
+        except errors.LockNotAvailable:
+            cur.execute("ROLLBACK TO SAVEPOINT kfor_lock")  # releases what it got
+            time.sleep(0.02)
+    cur.execute(statement)  # queued; lock_timeout (SET LOCAL) bounds it
+
+
+def _wait_for_old_snapshots(cur, timeout: float) -> None:
+    """Wait (up to `timeout`) until no other session of this database holds a snapshot taken
+    before this swap began. Renaming schemas is not MVCC-safe: a REPEATABLE READ or SERIALIZABLE
+    transaction whose snapshot predates the build's commits would find the new tables after the
+    swap and see them empty. A session whose transaction began before ours and holds a snapshot
+    (backend_xmin) might be one; sessions starting later see every row of the build. A READ
+    COMMITTED statement in flight counts too, and is over in a moment. Needs to see other roles'
+    backend_xmin: the same role, a superuser, or pg_read_all_stats."""
+    deadline = time.monotonic() + timeout
+    while True:
+        cur.execute("SELECT pg_stat_clear_snapshot()")  # pg_stat_activity is cached per transaction
+        cur.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+                    " AND backend_xmin IS NOT NULL AND xact_start < transaction_timestamp()")
+        if cur.fetchone()[0] == 0:
+            return
+        if time.monotonic() >= deadline:
+            raise _ReaderInTheWay
+        time.sleep(0.02)
 
 
 def prune(warehouse: PostgresWarehouse, keep: int, lock_timeout: float = LOCK_TIMEOUT,
