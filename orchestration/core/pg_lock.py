@@ -25,7 +25,13 @@ _KEEPALIVE = {"tcp_keepalives_idle": "60", "tcp_keepalives_interval": "10",
               "tcp_keepalives_count": "6", "idle_session_timeout": "0",
               "idle_in_transaction_session_timeout": "0"}
 
-_held: dict[tuple[str, str], list] = {}  # (url, database) -> [connection, depth]: reentrant
+# (url, database) -> [connection, depth, (its server pid, backend_start)]: reentrant
+_held: dict[tuple[str, str], list] = {}
+
+
+class LockLost(RefreshBusy):
+    """The session holding this process's refresh lock has ended (the server restarted, the
+    connection dropped): another host may be building by now, so nothing may be published."""
 
 
 def database_key(database: str) -> int:
@@ -93,8 +99,33 @@ def refresh_lock(warehouse: PostgresWarehouse, wait: float = 0.0):
                     who = holder(warehouse, con) or "it was just released; try again"
                     raise RefreshBusy(f"refresh of {warehouse.display} already running ({who})")
                 time.sleep(0.2)
-        _held[key] = [con, 1]
+            cur.execute("SELECT pid, backend_start FROM pg_stat_activity "
+                        "WHERE pid = pg_backend_pid()")
+            session = cur.fetchone()
+        _held[key] = [con, 1, session]
         yield False
     finally:
         _held.pop(key, None)
         con.close()  # ending the session releases the lock
+
+
+def lock_guard(warehouse: PostgresWarehouse):
+    """A check for pg_warehouse.publish(guard=...): inside the swap's transaction, refuse with
+    LockLost unless the session that took this process's refresh lock still holds it (matched by
+    server pid and start time, so a new session reusing the pid is not taken for it)."""
+    entry = _held.get((warehouse.url, warehouse.database))
+    if entry is None:
+        raise LockLost(f"this process does not hold the refresh lock of {warehouse.display}")
+    pid, started = entry[2]
+
+    def check(cur) -> None:
+        cur.execute("SELECT pg_stat_clear_snapshot()")
+        cur.execute("SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+                    " WHERE l.pid = %s AND a.backend_start = %s AND l.locktype = 'advisory'"
+                    " AND l.granted AND l.objsubid = 2 AND l.classid = %s AND l.objid = %s",
+                    [pid, started, PROJECT_KEY, database_key(warehouse.database)])
+        if cur.fetchone()[0] == 0:
+            raise LockLost(f"the refresh lock of {warehouse.display} was lost during the build "
+                           "(its session ended: a server restart or a dropped connection); "
+                           "nothing was published, the next refresh builds again")
+    return check

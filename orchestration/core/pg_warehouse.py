@@ -220,8 +220,8 @@ def rollback(warehouse: PostgresWarehouse, stamp: str, keep: int, **policy) -> s
 
 def _swap(warehouse: PostgresWarehouse, source: Callable[[str], str], keep: int, what: str,
           lock_timeout: float = LOCK_TIMEOUT, attempts: int = ATTEMPTS,
-          first_pause: float = FIRST_PAUSE, say: Callable[[str], None] | None = None) -> str | None:
-    import psycopg2
+          first_pause: float = FIRST_PAUSE, say: Callable[[str], None] | None = None,
+          guard: Callable | None = None) -> str | None:
     from psycopg2 import errors
 
     con = warehouse.connect("publish", autocommit=False)
@@ -230,7 +230,7 @@ def _swap(warehouse: PostgresWarehouse, source: Callable[[str], str], keep: int,
         for attempt in range(1, attempts + 1):
             try:
                 with con.cursor() as cur:
-                    kept = _swap_once(cur, source, keep, what, lock_timeout)
+                    kept = _swap_once(cur, source, keep, what, lock_timeout, guard)
                 con.commit()
                 break
             except (errors.LockNotAvailable, _ReaderInTheWay):
@@ -245,7 +245,7 @@ def _swap(warehouse: PostgresWarehouse, source: Callable[[str], str], keep: int,
                     say(f"publish waits for a reader (try {attempt} of {attempts})")
                 time.sleep(pause)
                 pause *= 2
-            except (psycopg2.Error, NothingToPublish):
+            except BaseException:  # NothingToPublish, the guard's refusal, a server error
                 con.rollback()
                 raise
     finally:
@@ -255,8 +255,10 @@ def _swap(warehouse: PostgresWarehouse, source: Callable[[str], str], keep: int,
 
 
 def _swap_once(cur, source: Callable[[str], str], keep: int, what: str,
-               lock_timeout: float) -> str | None:
-    """One attempt, inside the caller's transaction."""
+               lock_timeout: float, guard: Callable | None) -> str | None:
+    """One attempt, inside the caller's transaction. `guard(cur)` runs once the tables are
+    locked and may refuse the swap by raising (pg_lock.lock_guard: the refresh lock is still
+    this process's)."""
     cur.execute("SELECT set_config('lock_timeout', %s, true)", [f"{int(lock_timeout * 1000)}ms"])
     existing = _schemas(cur)
     missing = [source(s) for s in PUBLISHED if source(s) not in existing]
@@ -269,6 +271,8 @@ def _swap_once(cur, source: Callable[[str], str], keep: int, what: str,
     # readers inside them, and a statement queued behind these locks resolves its names again
     # once they are released, so it reads the new version whole.
     _lock_tables(cur, [f'"{s}"."{t}"' for s in published for t in _tables(cur, s)], lock_timeout)
+    if guard is not None:
+        guard(cur)
     stamp = new_stamp() if published and keep > 0 else None
     for schema in published:
         if stamp:

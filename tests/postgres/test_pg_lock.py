@@ -115,3 +115,47 @@ def test_the_display_form_has_no_user():
     warehouse = PostgresWarehouse.from_url("postgresql://kfor@db.example:5432/kfor?sslmode=require")
     assert warehouse.display == "postgresql://db.example:5432/kfor?sslmode=require"
     assert warehouse.database == "kfor"
+
+
+def test_a_publish_after_the_lock_was_lost_is_refused_and_publishes_nothing(warehouse,
+                                                                            postgres_server):
+    from test_pg_publish import build_and_publish, fake_build, published_version
+
+    from orchestration.core import pg_warehouse as pw
+    from orchestration.core.pg_lock import LockLost, lock_guard
+
+    build_and_publish(warehouse, 1)
+    with refresh_lock(warehouse):
+        pw.start_build(warehouse)
+        fake_build(warehouse, 2)
+        assert pw.publish(warehouse, keep=5, guard=lock_guard(warehouse))  # held: published
+        assert published_version(warehouse) == 2
+        pw.start_build(warehouse)
+        fake_build(warehouse, 3)
+        guard = lock_guard(warehouse)
+        admin = postgres_server.connect(warehouse.database)
+        with admin.cursor() as cur:  # the server ends the lock's session (a restart, a drop)
+            cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE application_name LIKE 'kfor-refresh pid %%'")
+        admin.close()
+        with pytest.raises(LockLost) as lost:
+            pw.publish(warehouse, keep=5, guard=guard)
+        assert "nothing was published" in str(lost.value) and "\n" not in str(lost.value)
+        assert published_version(warehouse) == 2
+        con = warehouse.connect()
+        with con.cursor() as cur:  # the build stays for the next refresh to drop
+            assert {pw.build_name(s) for s in pw.PUBLISHED} <= pw._schemas(cur)
+        con.close()
+    with pytest.raises(LockLost):
+        lock_guard(warehouse)  # not held at all
+
+
+def test_an_unreachable_server_is_said_in_one_line_without_the_user(postgres_server):
+    from support.postgres import free_port
+
+    warehouse = PostgresWarehouse.from_url(f"postgresql://kfor@127.0.0.1:{free_port()}/kfor")
+    with pytest.raises(ConnectionError) as refused:
+        warehouse.connect()
+    message = str(refused.value)
+    assert message.startswith(f"cannot connect to {warehouse.display}: ")
+    assert "\n" not in message and "kfor@" not in message
