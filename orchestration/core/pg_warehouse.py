@@ -13,7 +13,9 @@ the new tables empty), locks every published table (ACCESS EXCLUSIVE, so it wait
 inside them and no statement sees two versions), renames each published schema to its kept name
 and each build schema to the published name, and commits. The wait is bounded by `SET LOCAL lock_timeout` and
 retried a few times; past that, PublishGaveUp says so in one line and the published schemas are
-as they were (the transaction rolled back). A rollback is the same swap with a kept set.
+as they were (the transaction rolled back). A rollback is the same swap with a kept set. A reader
+role (`kfor_reader`, ensure_reader) is moved to the incoming schemas in the same transaction, so
+it reads the published schemas and nothing else, before and after every swap.
 
 The warehouse is named by a URL `postgresql://user@host:port/database`. Its password comes from
 PGPASSWORD or ~/.pgpass only (libpq reads them): a URL carrying one is refused, and the URL is
@@ -41,6 +43,7 @@ KEPT_PREFIX = "kept_"
 # and the names sort by time
 _KEPT = re.compile(r"^kept_(\d{8}_\d{12})_(" + "|".join(PUBLISHED) + ")$")
 SCHEMES = ("postgresql://", "postgres://")
+READER_ROLE = "kfor_reader"  # reads the published schemas and nothing else (issue 25)
 
 # Each attempt of the swap waits this long for a lock. Below the server's deadlock_timeout (1 s by
 # default), so a reader that locks tables in another order than the swap never loses a deadlock
@@ -221,7 +224,7 @@ def rollback(warehouse: PostgresWarehouse, stamp: str, keep: int, **policy) -> s
 def _swap(warehouse: PostgresWarehouse, source: Callable[[str], str], keep: int, what: str,
           lock_timeout: float = LOCK_TIMEOUT, attempts: int = ATTEMPTS,
           first_pause: float = FIRST_PAUSE, say: Callable[[str], None] | None = None,
-          guard: Callable | None = None) -> str | None:
+          guard: Callable | None = None, reader: str | None = None) -> str | None:
     from psycopg2 import errors
 
     con = warehouse.connect("publish", autocommit=False)
@@ -230,7 +233,7 @@ def _swap(warehouse: PostgresWarehouse, source: Callable[[str], str], keep: int,
         for attempt in range(1, attempts + 1):
             try:
                 with con.cursor() as cur:
-                    kept = _swap_once(cur, source, keep, what, lock_timeout, guard)
+                    kept = _swap_once(cur, source, keep, what, lock_timeout, guard, reader)
                 con.commit()
                 break
             except (errors.LockNotAvailable, _ReaderInTheWay):
@@ -255,10 +258,11 @@ def _swap(warehouse: PostgresWarehouse, source: Callable[[str], str], keep: int,
 
 
 def _swap_once(cur, source: Callable[[str], str], keep: int, what: str,
-               lock_timeout: float, guard: Callable | None) -> str | None:
+               lock_timeout: float, guard: Callable | None, reader: str | None) -> str | None:
     """One attempt, inside the caller's transaction. `guard(cur)` runs once the tables are
     locked and may refuse the swap by raising (pg_lock.lock_guard: the refresh lock is still
-    this process's)."""
+    this process's). `reader`: a role that may read the published schemas and nothing else,
+    before and after the swap alike (granted on the incoming schemas, revoked from the kept)."""
     cur.execute("SELECT set_config('lock_timeout', %s, true)", [f"{int(lock_timeout * 1000)}ms"])
     existing = _schemas(cur)
     missing = [source(s) for s in PUBLISHED if source(s) not in existing]
@@ -274,6 +278,12 @@ def _swap_once(cur, source: Callable[[str], str], keep: int, what: str,
     if guard is not None:
         guard(cur)
     stamp = new_stamp() if published and keep > 0 else None
+    if reader is not None:
+        _require_role(cur, reader)
+        for schema in published:
+            cur.execute(f'REVOKE ALL ON SCHEMA "{schema}" FROM "{reader}"')
+        for schema in PUBLISHED:
+            _grant(cur, source(schema), reader)
     for schema in published:
         if stamp:
             cur.execute(f'ALTER SCHEMA "{schema}" RENAME TO "{kept_name(stamp, schema)}"')
@@ -282,6 +292,37 @@ def _swap_once(cur, source: Callable[[str], str], keep: int, what: str,
     for schema in PUBLISHED:
         cur.execute(f'ALTER SCHEMA "{source(schema)}" RENAME TO "{schema}"')
     return stamp
+
+
+def _require_role(cur, role: str) -> None:
+    cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
+    if cur.fetchone() is None:
+        raise NothingToPublish(f"the reader role {role} does not exist (ensure_reader creates "
+                               "it); nothing was published")
+
+
+def _grant(cur, schema: str, role: str) -> None:
+    cur.execute(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"')
+    cur.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"')
+
+
+def ensure_reader(warehouse: PostgresWarehouse, role: str = READER_ROLE) -> None:
+    """The read-only role (NOLOGIN: people and BI tools log in as roles that are its members),
+    created when missing and granted the published schemas as they are now; each publish then
+    moves the grant to the schemas it publishes (publish(reader=role))."""
+    con = warehouse.connect("grant", autocommit=False)
+    try:
+        with con.cursor() as cur:
+            cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
+            if cur.fetchone() is None:
+                cur.execute(f'CREATE ROLE "{role}" NOLOGIN')
+            existing = _schemas(cur)
+            for schema in PUBLISHED:
+                if schema in existing:
+                    _grant(cur, schema, role)
+        con.commit()
+    finally:
+        con.close()
 
 
 def _lock_tables(cur, relations: list[str], timeout: float) -> None:

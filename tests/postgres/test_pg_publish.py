@@ -295,3 +295,45 @@ def test_no_statement_sees_a_half_swapped_state(warehouse):
     assert errors == [] and mixed == []
     assert published_version(warehouse) == 5
     assert len(seen) >= 3, f"the readers saw only versions {seen}: they did not read through the swaps"
+
+
+def test_the_reader_role_reads_the_published_schemas_and_nothing_else(warehouse,
+                                                                       postgres_server):
+    import psycopg2
+
+    pw.ensure_reader(warehouse)  # before anything is published: the role alone
+    pw.ensure_reader(warehouse)  # again: nothing to change
+    admin = postgres_server.connect(warehouse.database)
+    with admin.cursor() as cur:  # a person or a BI tool logs in as a member of the role
+        cur.execute("DROP ROLE IF EXISTS bi")
+        cur.execute(f"CREATE ROLE bi LOGIN IN ROLE {pw.READER_ROLE}")
+    admin.close()
+
+    def as_reader(sql: str):
+        con = psycopg2.connect(host="127.0.0.1", port=postgres_server.port, user="bi",
+                               dbname=warehouse.database)
+        con.autocommit = True
+        try:
+            with con.cursor() as cur:
+                cur.execute(sql)
+                return cur.fetchone()
+        except psycopg2.errors.InsufficientPrivilege:
+            return "denied"
+        finally:
+            con.close()
+
+    for version in (1, 2):
+        build_and_publish(warehouse, version, reader=pw.READER_ROLE)
+        assert consistent(as_reader(READ)) == version  # every published schema, after each swap
+    (stamp,) = pw.kept_versions(warehouse)
+    assert as_reader(f"SELECT version FROM {pw.kept_name(stamp, 'marts')}.meta") == "denied"
+    pw.start_build(warehouse)
+    fake_build(warehouse, 3)
+    assert as_reader("SELECT version FROM build_marts.meta") == "denied"
+    assert as_reader("CREATE TABLE marts.mine (x integer)") == "denied"
+    pw.rollback(warehouse, stamp, keep=5, reader=pw.READER_ROLE)
+    assert consistent(as_reader(READ)) == 1
+    pw.discard_build(warehouse)
+    with pytest.raises(pw.NothingToPublish, match="role nobody does not exist"):
+        build_and_publish(warehouse, 4, reader="nobody")
+    assert published_version(warehouse) == 1
