@@ -337,3 +337,42 @@ def test_the_reader_role_reads_the_published_schemas_and_nothing_else(warehouse,
     with pytest.raises(pw.NothingToPublish, match="role nobody does not exist"):
         build_and_publish(warehouse, 4, reader="nobody")
     assert published_version(warehouse) == 1
+
+
+def test_a_refresh_killed_mid_swap_leaves_the_published_schemas_as_they_were(warehouse):
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    build_and_publish(warehouse, 1)
+    pw.start_build(warehouse)
+    fake_build(warehouse, 2)
+    # a publishing process killed after every rename of its swap, before the commit
+    script = (
+        "import sys, time\n"
+        "from orchestration.core import pg_warehouse as pw\n"
+        "renamed = pw._swap_once\n"
+        "def then_hang(cur, *args):\n"
+        "    kept = renamed(cur, *args)\n"
+        "    print('renamed', flush=True)\n"
+        "    time.sleep(600)\n"
+        "    return kept\n"
+        "pw._swap_once = then_hang\n"
+        "pw.publish(pw.PostgresWarehouse.from_url(sys.argv[1]), keep=5)\n")
+    root = Path(pw.__file__).resolve().parents[2]
+    child = subprocess.Popen([sys.executable, "-c", script, warehouse.url], cwd=root,
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "renamed"  # (readers now wait for it)
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(10)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert published_version(warehouse) == 1  # the server rolled the swap back
+    assert pw.kept_versions(warehouse) == []
+    assert {pw.build_name(s) for s in pw.PUBLISHED} <= schemas(warehouse)
+    build_and_publish(warehouse, 2)  # the next refresh starts clean and publishes
+    assert published_version(warehouse) == 2
