@@ -50,7 +50,9 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         jobs=jobs,
         sensors=[build_page_sensor(settings, jobs[0])],
         resources={"refresh_run": RefreshRun(),
-                   "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())})
+                   # the profile's output for the engine: dev (DuckDB) or postgres
+                   "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable(),
+                                         target=settings.engine.dbt_target)})
 
 
 def dbt_executable() -> str:

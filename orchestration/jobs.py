@@ -21,7 +21,7 @@ STARTERS = ("cli", "sensor", "ui", "import", "replay", "rollback")
 
 def run_tags(settings: Settings, started_by: str) -> dict[str, str]:
     assert started_by in STARTERS, started_by
-    return {WAREHOUSE_TAG: str(settings.warehouse), STARTED_BY_TAG: started_by}
+    return {WAREHOUSE_TAG: settings.warehouse_name, STARTED_BY_TAG: started_by}
 
 
 @dg.failure_hook(name="report_failure", required_resource_keys={"refresh_run"})

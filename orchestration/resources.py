@@ -2,7 +2,8 @@
 
 It enters the warehouse's session (core.session: the lock, waiting up to KFOR_LOCK_WAIT, and
 recovery; re-entered without recovery when `kfor refresh` runs the job in its own process), points
-dbt at the scratch build for the run's duration (KFOR_BUILD_PATH, read by profiles.yml), and
+dbt at the scratch build for the run's duration (the engine's dbt_environment: KFOR_BUILD_PATH
+for a DuckDB file, libpq's PG* variables and KFOR_SCHEMA_PREFIX for Postgres), and
 concludes the run once when it ends: the fetch's final record in the fetch log, an alert when it
 did not publish, the scratch build removed. The steps only report to it (RunState)."""
 
@@ -17,15 +18,14 @@ import dagster as dg
 import pydantic
 
 from orchestration.core.archive import BUILDING, Archive
+from orchestration.core.engine import Engine
 from orchestration.core.files import WarehouseFiles
 from orchestration.core.layout import DBT_PARENT_VARIABLE
 from orchestration.core.outcome import alert_export_failed, conclude, one_line, outcome_of
-from orchestration.core.publish import discard_build
 from orchestration.core.session import warehouse_session
 from orchestration.core.settings import Settings
 from orchestration.core.settings import get as get_settings
 
-BUILD_PATH_VARIABLE = "KFOR_BUILD_PATH"  # profiles.yml: env_var('KFOR_BUILD_PATH', ...)
 MODES = ("refresh", "replay", "import", "rollback")
 
 
@@ -45,6 +45,10 @@ class RunState:
     def files(self) -> WarehouseFiles:
         return self.settings.files
 
+    @property
+    def engine(self) -> Engine:
+        return self.settings.engine
+
     def end(self, outcome: str, message: str | None = None) -> None:
         """Conclude the fetch now (published, or unchanged with nothing to build)."""
         self.outcome, self.message = outcome, message
@@ -63,7 +67,7 @@ class RunState:
 
     def conclude(self) -> None:
         if self.outcome != "published":
-            discard_build(self.files)
+            self.engine.discard_build()
         if self.record is not None and not self.concluded:
             self.end(self.outcome or "failed: the run ended before it published", self.message)
         if self.export_failure:
@@ -107,7 +111,7 @@ class RefreshRun(dg.ConfigurableResource):
                 if self.fetch_id:
                     state.record = logged_record(settings, self.fetch_id)
                 self._state = state
-                with dbt_environment(settings.files):
+                with dbt_environment(settings.engine):
                     try:
                         yield self
                     finally:
@@ -141,11 +145,11 @@ def conclude_unstarted(settings: Settings, fetch_id: str, error: BaseException,
 
 
 @contextmanager
-def dbt_environment(files: WarehouseFiles) -> Iterator[None]:
+def dbt_environment(engine: Engine) -> Iterator[None]:
     """dbt (a child process dagster-dbt starts with this process's environment) builds the
-    scratch file named by KFOR_BUILD_PATH, for the run's duration; KFOR_DBT_PARENT names this
-    process, which kfor-dbt dies with."""
-    values = {BUILD_PATH_VARIABLE: str(files.build), DBT_PARENT_VARIABLE: str(os.getpid())}
+    engine's scratch build, for the run's duration; KFOR_DBT_PARENT names this process, which
+    kfor-dbt dies with."""
+    values = {**engine.dbt_environment(), DBT_PARENT_VARIABLE: str(os.getpid())}
     before = {name: os.environ.get(name) for name in values}
     os.environ.update(values)
     try:

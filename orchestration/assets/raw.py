@@ -1,5 +1,6 @@
 """The raw assets, the run's first step: the decided page parsed into raw.* tables of a fresh
-scratch copy of the warehouse (one batch per version), the fetch log (folded: one row per fetch,
+scratch copy of the warehouse (the engine's build: a scratch file, or build_raw on Postgres; one
+batch per version), the fetch log (folded: one row per fetch,
 this one as the newest publication) and raw.build_info. In replay and import mode the scratch file
 starts empty and takes every published version in the archive (and an import's captures).
 
@@ -14,13 +15,11 @@ import re
 import sys
 
 import dagster as dg
-import duckdb
 
 from orchestration.assets.page import PAGE, page_observation
 from orchestration.core import raw_tables
 from orchestration.core.archive import BUILDING, IMPORTED, Archive, fold
 from orchestration.core.layout import RAW_SCHEMA, code_version
-from orchestration.core.publish import published_meta, start_build, warehouse_problem
 from orchestration.core.reference import load_reference
 from orchestration.parsing import HISTORICAL, LIVE, ParseError, parse_page
 from orchestration.resources import RefreshRun, RunState
@@ -87,7 +86,7 @@ def still_to_build(context, state: RunState) -> bool:
         state.outcome = record.get("outcome")
         context.log.info(f"the fetch {record['fetch_id']} already ended: {record.get('outcome')}")
         return False
-    now = (published_meta(state.files.published) or {}).get("content_sha256")
+    now = (state.engine.published_meta() or {}).get("content_sha256")
     if now != record.get("compared_with"):
         state.end("unchanged", f"the published version changed since the page was checked "
                                f"(now {str(now)[:12]}): nothing to build")
@@ -103,9 +102,9 @@ def progress(context, line: str) -> None:
 
 
 def load_changed(state: RunState, log=None):
-    """The scratch copy of the published file with this version's batch and the fetch log. With
-    no published file, or one that cannot be read, while the log records publications, the
-    scratch file starts empty and takes every published version in the archive first (as a
+    """The scratch copy of the published warehouse with this version's batch and the fetch log.
+    With nothing published, or a published file that cannot be read, while the log records
+    publications, the scratch build starts empty and takes every published version in the archive first (as a
     replay does): the archive and the log are the source of truth, so no history is lost. That
     repair is one warning line (stderr, and `log`, the run's log); its progress goes to `log`."""
     settings, record = state.settings, state.record
@@ -114,16 +113,14 @@ def load_changed(state: RunState, log=None):
                         load_reference())
     records = archive.fetches()
     earlier = [r for r in records if r.get("outcome") == "published"]
-    problem = unusable_published_file(state.files.published) if earlier else None
+    problem = state.engine.unusable() if earlier else None
     if problem:
         warning = (f"warning: {problem}; rebuilding it from the {len(earlier)} publications in "
                    "the archive")
         print(warning, file=sys.stderr, flush=True)
         if log:
             log.warning(warning)
-    build = start_build(state.files, empty=bool(problem))
-    con = duckdb.connect(str(build))
-    try:
+    with state.engine.building(empty=bool(problem)) as con:
         # every logged publication the copy lacks (all of them for an empty start; after a
         # rollback, the versions published after the one rolled back to): history is never lost
         missing = earlier if problem else not_loaded(con, earlier)
@@ -134,15 +131,14 @@ def load_changed(state: RunState, log=None):
             con, rekey(fold([*records, {**record, "outcome": "published"}]), rekeyed))
         added["build_info"] = raw_tables.load_build_info(con, code_version())
         return {"added": added, "total": totals(con)}, parsed
-    finally:
-        con.close()
 
 
 def not_loaded(con, published: list[dict]) -> list[dict]:
     """The publications (one per version) whose batch the scratch copy does not hold."""
     raw_tables.ensure_schema(con)
     held = {key for row in con.execute(f"SELECT content_sha256, body_sha256 FROM "
-                                       f"{RAW_SCHEMA}.page_version").fetchall() for key in row}
+                                       f"{raw_tables.schema_of(con)}.page_version").fetchall()
+            for key in row}
     missing: dict[str, dict] = {}
     for r in published:
         if r.get("body_sha256") and not {r["content_sha256"], r["body_sha256"]} & held:
@@ -150,22 +146,12 @@ def not_loaded(con, published: list[dict]) -> list[dict]:
     return list(missing.values())
 
 
-def unusable_published_file(published) -> str | None:
-    """Why the published file cannot be the start of a build (missing, or not a readable
-    warehouse), or None."""
-    if not published.exists():
-        return f"there is no published file at {published}"
-    problem = warehouse_problem(published, thorough=True)
-    return f"the published file {published} is not a readable warehouse ({problem})" \
-        if problem else None
-
-
 def _quiet(line: str) -> None:
     pass
 
 
 def load_replay(state: RunState, progress, captures: list[dict] | None = None) -> dict:
-    """An empty scratch file with every published version's batch and the whole fetch log, plus
+    """An empty scratch build with every published version's batch and the whole fetch log, plus
     an import's capture records (as the log will hold them once they publish). An imported
     capture is read with the historical requirements (rule L1), as it was imported."""
     archive = Archive(state.settings.raw_dir)
@@ -174,15 +160,11 @@ def load_replay(state: RunState, progress, captures: list[dict] | None = None) -
     if not published:
         raise dg.Failure(f"nothing to replay: the fetch log in {archive.root} records no "
                          "published version")
-    build = start_build(state.files, empty=True)
-    con = duckdb.connect(str(build))
-    try:
+    with state.engine.building(empty=True) as con:
         rekeyed = load_published(con, archive, published, progress)
         n = raw_tables.load_fetch_log(con, rekey(records, rekeyed))
         raw_tables.load_build_info(con, code_version())
         return {"added": {"fetch_log": n, "build_info": 1}, "total": totals(con)}
-    finally:
-        con.close()
 
 
 def load_published(con, archive: Archive, published: list[dict], progress) -> dict[str, str]:
@@ -216,7 +198,7 @@ def requirements_of(record: dict):
 
 
 def totals(con) -> dict[str, int]:
-    return {t: con.execute(f"SELECT count(*) FROM {RAW_SCHEMA}.{t}").fetchone()[0]
+    return {t: con.execute(f"SELECT count(*) FROM {raw_tables.schema_of(con)}.{t}").fetchone()[0]
             for t in RAW_KEYS}
 
 

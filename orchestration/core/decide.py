@@ -30,7 +30,6 @@ from orchestration.core.outcome import (
     outcome_of,
     staleness,
 )
-from orchestration.core.publish import published_meta
 from orchestration.core.redact import redact_url
 from orchestration.core.reference import load_reference
 from orchestration.core.settings import Settings
@@ -167,7 +166,7 @@ def check_page(settings: Settings, record: dict, fetcher, policy: FetchPolicy) -
     an unreadable page. `fetcher(url, validators, policy)` is the fetch client."""
     archive = Archive(settings.raw_dir)
     archive.require_writable()  # a read-only archive fails before anything is fetched
-    meta = published_meta(settings.warehouse)  # None when missing or damaged: rebuilt then
+    meta = settings.engine.published_meta()  # None when missing or damaged: rebuilt then
     record["compared_with"] = meta.get("content_sha256") if meta else None
     confirmed = validated_record(archive.fetches(), meta, record["url"])
     validators = Validators(confirmed.get("etag"), confirmed.get("last_modified")) \

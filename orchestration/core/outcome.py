@@ -77,7 +77,7 @@ def alert_export_failed(settings: Settings, cause: str, run_id: str | None = Non
     line (the driver prints it) and this one alert."""
     send_alert(settings, {"event": "export_failed", "run_id": run_id,
                           "outcome": "published", "message": f"the exports failed: {cause}",
-                          "warehouse": str(settings.warehouse)})
+                          "warehouse": settings.warehouse_name})
 
 
 def alert_payload(settings: Settings, record: dict, run_id: str | None = None,
@@ -92,7 +92,7 @@ def alert_payload(settings: Settings, record: dict, run_id: str | None = None,
                                    settings.source_url, record.get("url")),
             "url": record.get("url"), "fetch_id": record.get("fetch_id"),
             "fetched_at": record.get("fetched_at"), "source": record.get("source"),
-            "warehouse": str(settings.warehouse)}
+            "warehouse": settings.warehouse_name}
 
 
 def send_alert(settings: Settings, payload: dict, timeout: float = 5.0) -> bool:

@@ -1,6 +1,6 @@
 """A Postgres warehouse (issues 24, 25): write-audit-publish by schema swap, the counterpart of
 core/publish.py's scratch file and atomic rename (docs/architecture.md, "DuckDB-specific steps and
-their Postgres counterparts"). Not wired into the refresh yet.
+their Postgres counterparts"); core/engine.PostgresEngine is what the refresh calls.
 
     raw, staging, marts, snapshots                  the published schemas (what readers query)
     build_raw, build_staging, ...                   the scratch build (start_build)
@@ -306,6 +306,16 @@ def _grant(cur, schema: str, role: str) -> None:
     cur.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"')
 
 
+def role_exists(warehouse: PostgresWarehouse, role: str = READER_ROLE) -> bool:
+    con = warehouse.connect("read")
+    try:
+        with con.cursor() as cur:
+            cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
+            return cur.fetchone() is not None
+    finally:
+        con.close()
+
+
 def ensure_reader(warehouse: PostgresWarehouse, role: str = READER_ROLE) -> None:
     """The read-only role (NOLOGIN: people and BI tools log in as roles that are its members),
     created when missing and granted the published schemas as they are now; each publish then
@@ -420,36 +430,45 @@ def _exists(cur, schema: str, table: str) -> bool:
     return cur.fetchone()[0]
 
 
-def read_meta(warehouse: PostgresWarehouse) -> dict | None:
-    """marts.meta's one row, as core/publish.read_meta gives it (times as UTC ISO text); None
-    when nothing is published yet."""
+def _schema(schema: str, stamp: str | None) -> str:
+    """A published schema, or its copy in the kept version `stamp`."""
+    return kept_name(stamp, schema) if stamp else schema
+
+
+def read_meta(warehouse: PostgresWarehouse, stamp: str | None = None) -> dict | None:
+    """marts.meta's one row (of the kept version `stamp`), as core/publish.read_meta gives it
+    (times as UTC ISO text); None when nothing is published yet."""
     import json
 
+    marts = _schema("marts", stamp)
     with _reading(warehouse) as cur:
-        if not _exists(cur, "marts", "meta"):
+        if not _exists(cur, marts, "meta"):
             return None
-        cur.execute("SELECT * FROM marts.meta")
+        cur.execute(f'SELECT * FROM "{marts}".meta')
         names = [d[0] for d in cur.description]
         row = cur.fetchone()
     return json.loads(json.dumps(dict(zip(names, row, strict=True)), default=str)) if row else None
 
 
-def mart_counts(warehouse: PostgresWarehouse) -> dict[str, int]:
-    """Rows per published mart table, counted by ONE statement: one snapshot, one version."""
+def mart_counts(warehouse: PostgresWarehouse, schema: str = "marts") -> dict[str, int]:
+    """Rows per published mart table (or per table of `schema`: build_marts, the audit's
+    count), counted by ONE statement: one snapshot, one version."""
     with _reading(warehouse) as cur:
-        tables = _tables(cur, "marts")
+        tables = _tables(cur, schema)
         if not tables:
             return {}
-        cur.execute(" UNION ALL ".join(f'SELECT %s, count(*) FROM marts."{t}"' for t in tables),
-                    tables)
+        cur.execute(" UNION ALL ".join(f'SELECT %s, count(*) FROM "{schema}"."{t}"'
+                                       for t in tables), tables)
         return dict(cur.fetchall())
 
 
-def logged_fetches(warehouse: PostgresWarehouse) -> list[dict]:
-    """The published copy of the fetch log (raw.fetch_log), in log order; [] without one."""
+def logged_fetches(warehouse: PostgresWarehouse, stamp: str | None = None) -> list[dict]:
+    """The published copy of the fetch log (raw.fetch_log; of the kept version `stamp`), in log
+    order; [] without one."""
+    raw = _schema("raw", stamp)
     with _reading(warehouse) as cur:
-        if not _exists(cur, "raw", "fetch_log"):
+        if not _exists(cur, raw, "fetch_log"):
             return []
-        cur.execute("SELECT * FROM raw.fetch_log ORDER BY log_seq")
+        cur.execute(f'SELECT * FROM "{raw}".fetch_log ORDER BY log_seq')
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]

@@ -41,10 +41,12 @@ TABLES = ["page_version", *BATCH_TABLES, "fetch_log", "build_info"]
 class PostgresConnection:
     """A psycopg2 connection with DuckDB's `execute` and `executemany` (`?` markers), in
     autocommit mode, so load_page's own BEGIN and COMMIT delimit its transaction as on DuckDB.
-    For this module's SQL only: it holds no literal `?` or `%` (values are parameters)."""
+    For this module's SQL only: it holds no literal `?` or `%` (values are parameters).
+    `schema`: where the raw tables are on this server (a build writes `build_raw`,
+    core/pg_warehouse.py); a DuckDB build is a scratch file of its own, always `raw`."""
 
-    def __init__(self, connection):
-        self.connection = connection
+    def __init__(self, connection, schema: str = RAW_SCHEMA):
+        self.connection, self.schema = connection, schema
         connection.autocommit = True
 
     def execute(self, sql: str, params=None):
@@ -59,8 +61,13 @@ class PostgresConnection:
             execute_batch(cursor, sql.replace("?", "%s"), rows, page_size=500)
 
 
+def schema_of(con) -> str:
+    """The schema `con` holds the raw tables in (PostgresConnection.schema; `raw` on DuckDB)."""
+    return getattr(con, "schema", RAW_SCHEMA)
+
+
 def ensure_schema(con) -> None:
-    con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema_of(con)}")
     _create(con, "page_version", PAGE_VERSION_COLUMNS)
     for table, (_, columns) in BATCH_TABLES.items():
         _create(con, table, [("content_sha256", "VARCHAR"), *columns])
@@ -72,16 +79,16 @@ def _create(con, table: str, columns: list[tuple[str, str]]) -> None:
     """The table, created or extended: a warehouse published by an older version of this code
     gets the columns added since (always at the end, so rows still insert by position)."""
     cols = ", ".join(f'"{name}" {kind}' for name, kind in columns)
-    con.execute(f"CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.{table} ({cols})")
+    con.execute(f"CREATE TABLE IF NOT EXISTS {schema_of(con)}.{table} ({cols})")
     for name, kind in columns:
-        con.execute(f'ALTER TABLE {RAW_SCHEMA}.{table} ADD COLUMN IF NOT EXISTS "{name}" {kind}')
+        con.execute(f'ALTER TABLE {schema_of(con)}.{table} ADD COLUMN IF NOT EXISTS "{name}" {kind}')
 
 
 def load_page(con, page: ParsedPage, body_sha256: str) -> dict[str, int]:
     """Append the batch of one version; a version already loaded is left as it is (append-only).
     Returns rows written per table (0 everywhere for a version already present)."""
     ensure_schema(con)
-    present = con.execute(f"SELECT count(*) FROM {RAW_SCHEMA}.page_version "
+    present = con.execute(f"SELECT count(*) FROM {schema_of(con)}.page_version "
                           "WHERE content_sha256 = ?", [page.content_sha256]).fetchone()[0]
     if present:
         return {table: 0 for table in ["page_version", *BATCH_TABLES]}
@@ -107,7 +114,7 @@ def load_page(con, page: ParsedPage, body_sha256: str) -> dict[str, int]:
 def load_fetch_log(con, records: list[dict]) -> int:
     """Replace raw.fetch_log with the log as it stands (the log file is the source of truth)."""
     ensure_schema(con)
-    con.execute(f"DELETE FROM {RAW_SCHEMA}.fetch_log")
+    con.execute(f"DELETE FROM {schema_of(con)}.fetch_log")
     _insert(con, "fetch_log", len(FETCH_LOG_COLUMNS),
             [(seq, *(r.get(k) for k in LOG_FIELDS)) for seq, r in enumerate(records, start=1)])
     return len(records)
@@ -117,7 +124,7 @@ def load_build_info(con, code_version: str) -> int:
     """Replace raw.build_info: what code builds this file (marts.meta reads it). A raw table, not
     a dbt var or env var, so dbt parses the same project whatever the code version."""
     ensure_schema(con)
-    con.execute(f"DELETE FROM {RAW_SCHEMA}.build_info")
+    con.execute(f"DELETE FROM {schema_of(con)}.build_info")
     _insert(con, "build_info", len(BUILD_INFO_COLUMNS), [(code_version,)])
     return 1
 
@@ -125,4 +132,4 @@ def load_build_info(con, code_version: str) -> int:
 def _insert(con, table: str, width: int, rows: list[tuple]) -> None:
     if rows:
         marks = ", ".join("?" * width)
-        con.executemany(f"INSERT INTO {RAW_SCHEMA}.{table} VALUES ({marks})", rows)
+        con.executemany(f"INSERT INTO {schema_of(con)}.{table} VALUES ({marks})", rows)

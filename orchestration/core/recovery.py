@@ -10,7 +10,8 @@ the published warehouse (its own copy of the log, raw.fetch_log), never the Dags
 - A fetch log that lacks fetches the published warehouse recorded (lost, truncated, replaced by an
   old copy) is never rebuilt to a shorter history: LogBehind stops the refresh, naming
   `kfor repair-log` (orchestration.drivers.repair).
-- The scratch build is removed; exports that do not name the published version are made again.
+- The scratch build is removed (a scratch file, or build schemas on Postgres); exports that do not
+  name the published version are made again (DuckDB files only: a server's readers read it).
 - Kept versions of the old shared layout are moved into the warehouse's own history, once."""
 
 from __future__ import annotations
@@ -19,12 +20,7 @@ from orchestration.core.archive import Archive, pending
 from orchestration.core.decide import stale_intent
 from orchestration.core.export import settle
 from orchestration.core.outcome import conclude
-from orchestration.core.publish import (
-    discard_build,
-    logged_fetches,
-    move_legacy_history,
-    published_meta,
-)
+from orchestration.core.publish import move_legacy_history
 from orchestration.core.settings import Settings
 
 
@@ -43,16 +39,16 @@ class LogBehind(RuntimeError):
 def recover(settings: Settings, exclude: str | None = None) -> list[str]:
     """Settle what an interrupted run left; returns one note per repair. `exclude` is the fetch a
     starting run is about to build (its intent is pending by design)."""
-    files = settings.files
-    notes = move_legacy_history(files)
+    files, engine = settings.files, settings.engine
+    notes = move_legacy_history(files) if engine.kind == "duckdb" else []
     records = list(Archive(settings.raw_dir).records())
-    copy = logged_fetches(files.published)
+    copy = engine.logged_fetches()
     logged = {r["fetch_id"] for r in records}
     missing = [r for r in copy if r["fetch_id"] not in logged]
     if missing:
         raise LogBehind(settings, missing)
     in_copy = {r["fetch_id"]: r.get("outcome") for r in copy}
-    meta = published_meta(files.published) or {}
+    meta = engine.published_meta() or {}
     for intent in pending(records):
         if intent["fetch_id"] == exclude:
             continue
@@ -71,7 +67,9 @@ def recover(settings: Settings, exclude: str | None = None) -> list[str]:
             conclude(settings, intent, "failed: interrupted",
                      "the refresh process died before it published")
             notes.append("logged an interrupted refresh as failed")
-    discard_build(files)
+    engine.discard_build()
+    if engine.kind != "duckdb":
+        return notes  # a server's readers need no exports
     try:
         if settle(files, meta.get("content_sha256")):
             notes.append("re-made the exports (Parquet, plots) of the published version")

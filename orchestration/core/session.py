@@ -1,8 +1,10 @@
 """The one entry for every driver and every run: the warehouse's lock, then recovery.
 
-`kfor refresh`, the page sensor's evaluation, the run's resource, `kfor import`, `kfor replay` and
-`kfor rollback` all enter `warehouse_session`. The lock is reentrant within a process: a run
-executed in the CLI's own process enters again without recovering twice."""
+The lock is the engine's (core/engine.py): a flock beside a DuckDB file, an advisory lock on a
+Postgres server (so two hosts never build at once). `kfor refresh`, the page sensor's
+evaluation, the run's resource, `kfor import`, `kfor replay` and `kfor rollback` all enter
+`warehouse_session`. The lock is reentrant within a process: a run executed in the CLI's own
+process enters again without recovering twice."""
 
 from __future__ import annotations
 
@@ -10,7 +12,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from orchestration.core.archive import Archive
-from orchestration.core.lock import refresh_lock
 from orchestration.core.recovery import recover
 from orchestration.core.settings import Settings
 
@@ -23,12 +24,14 @@ def warehouse_session(settings: Settings, wait: float = 0.0, exclude: str | None
     holds another warehouse's fetch log (before anything is written), then settle what an
     interrupted run left (core.recovery). `exclude`: the fetch a starting run builds. Notes of
     repairs go to `say`."""
-    settings.files.require_writable()
-    with refresh_lock(settings.files.lock, wait=wait) as reentered:
+    engine = settings.engine
+    engine.require_writable()
+    with engine.lock(wait=wait) as reentered:
         if not reentered:
             archive = Archive(settings.raw_dir)
             archive.require_writable()
-            archive.claim(settings.warehouse)
+            archive.claim(settings.raw_owner)
             for note in recover(settings, exclude=exclude):
                 say(f"note: {note}")
         yield
+

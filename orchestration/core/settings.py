@@ -3,7 +3,9 @@ once per process (`get()`), then passed down; nothing else reads KFOR_* variable
 refused before anything is fetched or written, by a SettingsError naming the setting.
 
     KFOR_SOURCE_URL        page to fetch (http, https, file); default NATO's live page
-    KFOR_WAREHOUSE         the published DuckDB file, any path and name; default warehouse/kfor.duckdb
+    KFOR_WAREHOUSE         the published DuckDB file, any path and name (default
+                           warehouse/kfor.duckdb), or a Postgres database:
+                           postgresql://user@host:port/database (password: PGPASSWORD, ~/.pgpass)
     KFOR_RAW_DIR           the raw archive and fetch log; default raw/
     DAGSTER_HOME           the Dagster instance every refresh is shown in; default .dagster_home/
     DAGSTER_PG_URL         keep that instance's runs in Postgres (postgresql://user@host:port/db)
@@ -26,8 +28,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from orchestration.core import layout
+from orchestration.core.engine import DuckDBEngine, Engine, PostgresEngine, local_name
 from orchestration.core.fetch import FetchPolicy
 from orchestration.core.files import WarehouseFiles, derived_name_problem
+from orchestration.core.pg_warehouse import SCHEMES, PostgresUrlError, PostgresWarehouse
 from orchestration.core.redact import redact_url
 
 DEFAULT_WAREHOUSE = layout.PROJECT_ROOT / "warehouse" / "kfor.duckdb"
@@ -40,7 +44,9 @@ class SettingsError(ValueError):
 @dataclass(frozen=True)
 class Settings:
     source_url: str = layout.LIVE_URL
+    # the DuckDB file; for a Postgres warehouse, the name its local files derive from (local_name)
     warehouse: Path = DEFAULT_WAREHOUSE
+    postgres: PostgresWarehouse | None = None  # KFOR_WAREHOUSE as a postgresql:// URL
     raw_dir: Path = layout.PROJECT_ROOT / "raw"
     dagster_home: Path = layout.PROJECT_ROOT / ".dagster_home"
     # its password only here or in ~/.pgpass: never written, and not in this object's repr
@@ -61,9 +67,12 @@ class Settings:
             value = env.get(name, "").strip()
             return value if value else default
 
+        postgres = postgres_url(get("KFOR_WAREHOUSE", ""))
         settings = cls(
             source_url=get("KFOR_SOURCE_URL", layout.LIVE_URL),
-            warehouse=real_path(get("KFOR_WAREHOUSE", d.warehouse), "KFOR_WAREHOUSE"),
+            warehouse=local_name(postgres, d.warehouse.parent) if postgres else
+            real_path(get("KFOR_WAREHOUSE", d.warehouse), "KFOR_WAREHOUSE"),
+            postgres=postgres,
             raw_dir=real_path(get("KFOR_RAW_DIR", d.raw_dir), "KFOR_RAW_DIR"),
             dagster_home=real_path(get("DAGSTER_HOME", d.dagster_home), "DAGSTER_HOME"),
             dagster_pg_url=get("DAGSTER_PG_URL", None),
@@ -133,8 +142,27 @@ class Settings:
 
     @property
     def files(self) -> WarehouseFiles:
-        """Every file this warehouse writes (orchestration.core.files)."""
+        """Every file this warehouse writes on this host (orchestration.core.files)."""
         return WarehouseFiles(self.warehouse)
+
+    @property
+    def engine(self) -> Engine:
+        """The published warehouse's owner (orchestration.core.engine)."""
+        if self.postgres is not None:
+            return PostgresEngine(self.postgres, self.files)
+        return DuckDBEngine(self.files)
+
+    @property
+    def warehouse_name(self) -> str:
+        """How messages, run tags, alerts and the raw folder name this warehouse: the file's
+        path, or the server's URL without user or password."""
+        return self.engine.name
+
+    @property
+    def raw_owner(self) -> Path | str:
+        """How the raw folder's owner file names this warehouse (Archive.claim): the file's
+        path, or the server's URL as shown."""
+        return self.postgres.display if self.postgres else self.warehouse
 
     @property
     def is_live_default(self) -> bool:
@@ -163,14 +191,24 @@ def derived_folder(path: Path) -> bool:
         (".history", ".exports"))
 
 
+def postgres_url(value: str) -> PostgresWarehouse | None:
+    """KFOR_WAREHOUSE as a Postgres database, or None when it is not a postgresql:// URL."""
+    if not value.lower().startswith(SCHEMES):
+        return None
+    try:
+        return PostgresWarehouse.from_url(value)
+    except PostgresUrlError as e:
+        raise SettingsError(f"KFOR_WAREHOUSE={e}") from None
+
+
 def real_path(value, name: str) -> Path:
     """An absolute path with `~` expanded and symlinks resolved: a symlinked warehouse is followed
     (published at its target, atomically), and two spellings of one place are one place."""
     text = str(value)
     if "://" in text:  # named without its password or secret parameters, as every URL is
         raise SettingsError(f"{name}={redact_url(text)} looks like a URL; {name} takes a file "
-                            "system path" + (" (Postgres warehouses are not supported yet)"
-                                             if text.lower().startswith("postgres") else ""))
+                            "system path" + (" or a postgresql://user@host:port/database URL"
+                                             if name == "KFOR_WAREHOUSE" else ""))
     if re.search(r"password=|^[^/]*:[^/]*@", text):  # libpq's key=value, or user:pw@host
         raise SettingsError(f"{name} looks like a database connection string, not a file system "
                             "path (its value is not repeated: it may hold a password)")

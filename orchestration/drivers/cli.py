@@ -8,8 +8,10 @@ of this warehouse is running). Tracebacks only with --verbose.
     kfor import SOURCE            earlier versions from a waybackpack dir, a WARC file or the CDX API
     kfor rollback [--to FILE]     publish the previously published version again (twice = undo)
     kfor repair-log               rebuild a lost or damaged fetch log from the warehouse's copies
-    kfor sql [-c QUERY]           the DuckDB shell, read-only on the published file
-    kfor plot --out DIR           the plots of the published warehouse as PNGs
+    kfor sql [-c QUERY]           the DuckDB shell (psql on Postgres), read-only on the warehouse
+    kfor plot --out DIR           the plots of the published warehouse as PNGs (DuckDB)
+    kfor grant-reader             Postgres: the read-only role kfor_reader, granted the published
+                                  schemas (each publish moves the grant along)
 """
 
 from __future__ import annotations
@@ -105,14 +107,19 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("repair-log", help="rebuild a lost, cut or damaged fetch log from the "
                                           "published warehouse's and its kept versions' copies")
     p.set_defaults(run=repair_log)
-    p = sub.add_parser("sql", help="the DuckDB shell (duckdb-cli), read-only on the published "
-                                   "warehouse; -c runs one query and exits")
+    p = sub.add_parser("sql", help="the DuckDB shell (duckdb-cli), or psql for a Postgres "
+                                   "warehouse, read-only on the published warehouse; -c runs one "
+                                   "query and exits")
     p.add_argument("-c", dest="query", metavar="QUERY", help="run this query and exit")
     p.add_argument("--csv", action="store_true", help="print CSV (with -c)")
     p.set_defaults(run=sql)
     p = sub.add_parser("plot", help="render the plots of the published warehouse as PNGs")
     p.add_argument("--out", required=True, metavar="DIR", help="folder to write the PNGs into")
     p.set_defaults(run=plot)
+    p = sub.add_parser("grant-reader", help="Postgres: create the read-only role kfor_reader "
+                                            "(NOLOGIN; BI tools log in as its members) and grant "
+                                            "it the published schemas")
+    p.set_defaults(run=grant_reader)
     return parser
 
 
@@ -206,7 +213,7 @@ def import_(args) -> int:
         return EXIT_FAILED
     if code != EXIT_OK:
         return code
-    print(import_line(result, settings.warehouse))
+    print(import_line(result, settings.warehouse_name))
     if not result["ok"]:
         print(f"failed: no capture in {args.source} could be imported", file=sys.stderr)
         return EXIT_FAILED
@@ -251,7 +258,7 @@ def refresh(args) -> int:
     page = decision.page
     print(f"published: page version {page.content_sha256[:12]} (last updated "
           f"{page.last_updated_text}; {len(page.commanders)} commanders, "
-          f"{len(page.troop_figures)} troop figures) to {settings.warehouse} "
+          f"{len(page.troop_figures)} troop figures) to {settings.warehouse_name} "
           f"({_elapsed(started)})")
     return EXIT_OK
 
@@ -265,7 +272,7 @@ def replay(args) -> int:
                                            verbose=args.verbose))
     if code == EXIT_OK:
         print(f"replayed: {result['publications']} publications of {result['versions']} "
-              f"versions into {settings.warehouse} ({_elapsed(started)})")
+              f"versions into {settings.warehouse_name} ({_elapsed(started)})")
     return code
 
 
@@ -274,8 +281,8 @@ def rollback(args) -> int:
 
     settings = get_settings()
     if args.list:
-        for path in settings.files.kept():
-            print(path)
+        for kept in settings.engine.kept():
+            print(kept)
         return EXIT_OK
     result, code = done(lambda: run_rollback(settings, args.to, wait=args.wait, say=_say,
                                              verbose=args.verbose))
@@ -301,7 +308,12 @@ def status(args) -> int:
 
 
 def _published_or_exit():
-    published = get_settings().warehouse
+    settings = get_settings()
+    if settings.postgres is not None:
+        print(f"{settings.warehouse_name} is a Postgres warehouse: plot it with a BI tool "
+              "(docs/bi.md); `kfor plot` reads a DuckDB file", file=sys.stderr)
+        return None
+    published = settings.warehouse
     if not published.exists():
         print(f"nothing published yet at {published}; run `kfor refresh`", file=sys.stderr)
         return None
@@ -309,14 +321,14 @@ def _published_or_exit():
 
 
 def sql(args) -> int:
-    """Hand over to the DuckDB shell from PyPI (duckdb-cli), read-only."""
-    import shutil
-
+    """Hand over to the DuckDB shell from PyPI (duckdb-cli), or to psql for a Postgres
+    warehouse, read-only."""
+    if get_settings().postgres is not None:
+        return psql(args)
     published = _published_or_exit()
     if published is None:
         return EXIT_FAILED
-    shell = Path(sys.executable).with_name("duckdb")
-    shell = str(shell) if shell.exists() else shutil.which("duckdb")
+    shell = _beside_or_on_path("duckdb")
     if not shell:
         print("the DuckDB shell is not installed (pip install duckdb-cli)", file=sys.stderr)
         return EXIT_FAILED
@@ -325,6 +337,45 @@ def sql(args) -> int:
         argv += ["-c", args.query]
     sys.stdout.flush()
     os.execv(shell, argv)
+
+
+def psql(args) -> int:
+    """psql on the warehouse's database, every transaction read-only (libpq's PGOPTIONS); the
+    password from PGPASSWORD or ~/.pgpass, as for a refresh."""
+    server = get_settings().postgres
+    shell = _beside_or_on_path("psql")
+    if not shell:
+        print("psql is not installed (Debian: apt install postgresql-client; macOS: brew install "
+              "libpq)", file=sys.stderr)
+        return EXIT_FAILED
+    argv = [shell, "--no-psqlrc", *(["--csv"] if args.csv else []),
+            *(["-c", args.query] if args.query else []), server.url]
+    options = os.environ.get("PGOPTIONS", "")
+    os.environ["PGOPTIONS"] = f"{options} -c default_transaction_read_only=on".strip()
+    sys.stdout.flush()
+    os.execv(shell, argv)
+
+
+def _beside_or_on_path(name: str) -> str | None:
+    import shutil
+
+    beside = Path(sys.executable).with_name(name)
+    return str(beside) if beside.exists() else shutil.which(name)
+
+
+def grant_reader(args) -> int:
+    from orchestration.core.pg_warehouse import READER_ROLE, ensure_reader
+
+    settings = get_settings()
+    if settings.postgres is None:
+        print(f"refused: {settings.warehouse_name} is a DuckDB file; readers open it read-only "
+              "(`kfor sql`, docs/bi.md), there is no role to grant", file=sys.stderr)
+        return EXIT_FAILED
+    ensure_reader(settings.postgres)
+    print(f"granted: the role {READER_ROLE} reads the published schemas of "
+          f"{settings.warehouse_name} and nothing else; give a login role it "
+          f"(CREATE ROLE metabase LOGIN IN ROLE {READER_ROLE})")
+    return EXIT_OK
 
 
 def plot(args) -> int:

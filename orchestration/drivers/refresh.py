@@ -87,7 +87,7 @@ def failures_concluded(settings: Settings):
         raise  # recorded where it was raised / nothing to record: another refresh runs
     except (FetchLogDamaged, LogBehind) as e:
         send_alert(settings, {"event": "refresh_failed", "outcome": "failed: fetch log",
-                              "message": str(e), "warehouse": str(settings.warehouse)})
+                              "message": str(e), "warehouse": settings.warehouse_name})
         raise RefreshError(f"failed: {e}", str(e)) from e
     except Exception as e:
         outcome, cause = outcome_of(e)

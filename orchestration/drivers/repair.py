@@ -23,7 +23,6 @@ from orchestration.core.archive import (
     write_atomically,
 )
 from orchestration.core.files import utc_stamp
-from orchestration.core.publish import logged_fetches
 from orchestration.core.session import warehouse_session
 from orchestration.core.settings import Settings
 
@@ -51,13 +50,11 @@ def readable_lines(path: Path) -> tuple[list[dict], int]:
 def repair_log(settings: Settings, say=print) -> dict:
     """Rebuild the fetch log (see the module's doc). Takes the lock; runs no recovery first (the
     log is what recovery would refuse)."""
-    from orchestration.core.lock import refresh_lock
-
-    files = settings.files
+    engine = settings.engine
     archive = Archive(settings.raw_dir)
-    with refresh_lock(files.lock):
+    with engine.lock():
         current, damaged = readable_lines(archive.log_path)
-        copies = [logged_fetches(p) for p in (files.published, *reversed(files.kept()))]
+        copies = [engine.logged_fetches(), *map(engine.kept_fetches, reversed(engine.kept()))]
         merged: dict[str, dict] = {}
         conflicts: list[tuple[dict, dict]] = []
         for record in [r for copy in copies for r in copy] + current:

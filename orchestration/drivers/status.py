@@ -8,9 +8,8 @@ from __future__ import annotations
 import json
 
 from orchestration.core.archive import Archive
-from orchestration.core.lock import is_free
 from orchestration.core.outcome import freshness, last_fresh_fetch
-from orchestration.core.publish import UnreadableWarehouse, WarehouseLocked, mart_counts, read_meta
+from orchestration.core.publish import UnreadableWarehouse, WarehouseLocked
 from orchestration.core.redact import redact_db_url
 from orchestration.core.settings import Settings
 from orchestration.drivers.launch import InstanceUnavailable
@@ -18,7 +17,7 @@ from orchestration.drivers.launch import InstanceUnavailable
 
 def dead_runs(settings: Settings) -> list[dict]:
     """Runs of this warehouse shown as started while its lock is free (read for display only)."""
-    if not (settings.dagster_home / "dagster.yaml").exists() or not is_free(settings.files.lock):
+    if not (settings.dagster_home / "dagster.yaml").exists() or not settings.engine.is_free():
         return []
     import dagster as dg
 
@@ -27,7 +26,7 @@ def dead_runs(settings: Settings) -> list[dict]:
 
     instance = get_instance(settings)
     records = instance.get_run_records(filters=dg.RunsFilter(
-        tags={WAREHOUSE_TAG: str(settings.warehouse)},
+        tags={WAREHOUSE_TAG: settings.warehouse_name},
         statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING]))
     return [{"run_id": r.dagster_run.run_id, "job": r.dagster_run.job_name,
              "started_by": r.dagster_run.tags.get(STARTED_BY_TAG),
@@ -38,26 +37,26 @@ def status(settings: Settings, n: int = 10, as_json: bool = False, out=print) ->
     """Print the status; False when the published file exists but cannot be read (damaged, or
     held open for writing: its problem is shown first) or the Dagster instance cannot be opened
     (said on the runs line); the files and the log are shown either way."""
-    files = settings.files
+    engine = settings.engine
     try:
-        meta, problem = read_meta(files.published), None
-    except (UnreadableWarehouse, WarehouseLocked) as e:
+        meta, problem = engine.read_meta(), None
+    except (UnreadableWarehouse, WarehouseLocked, ConnectionError) as e:  # a server down too
         meta, problem = None, str(e)
     archive = Archive(settings.raw_dir)
-    archive.check_owner(settings.warehouse)
+    archive.check_owner(settings.raw_owner)
     records = archive.fetches()
-    counts = mart_counts(files.published) if meta else {}
+    counts = engine.mart_counts() if meta else {}
     try:
         dead, unreadable_runs = dead_runs(settings), None
-    except InstanceUnavailable as e:  # its server down: the rest is still worth showing
+    except (InstanceUnavailable, ConnectionError) as e:  # its server down: the rest is still worth showing
         dead, unreadable_runs = [], str(e)
     age_h, stale = freshness(settings, records)  # of the source itself: fallbacks do not count
     last = last_fresh_fetch(records)
     if as_json:
-        out(json.dumps({"warehouse": str(files.published), "published": meta,
+        out(json.dumps({"warehouse": engine.name, "published": meta,
                         "problem": problem, "instance_problem": unreadable_runs,
                         "row_counts": counts,
-                        "files": {k: str(v) for k, v in files.layout().items()},
+                        "files": engine.layout(),
                         "hours_since_last_successful_fetch": age_h,
                         "last_successful_fetch_at": last and last["fetched_at"],
                         "stale": stale, "freshness_hours": settings.freshness_hours,
@@ -67,9 +66,9 @@ def status(settings: Settings, n: int = 10, as_json: bool = False, out=print) ->
     if problem:
         out(f"published: UNREADABLE: {problem}")
     elif not meta:
-        out(f"nothing published yet at {files.published}; run `kfor refresh`")
+        out(f"nothing published yet at {engine.name}; run `kfor refresh`")
     else:
-        out(f"published: {files.published}")
+        out(f"published: {engine.name}")
         out(f"  page version {meta['content_sha256'][:12]}  last updated "
             f"{meta['page_last_updated']}  published {meta['published_at']} UTC from "
             f"{meta['source']} ({meta['source_url']})")
@@ -79,7 +78,7 @@ def status(settings: Settings, n: int = 10, as_json: bool = False, out=print) ->
     out(f"  freshness: {fetched} (archive fallbacks do not count); stale after "
         f"{settings.freshness_hours:g} h" + (" -> STALE" if stale else ""))
     out("  files:")
-    for what, path in files.layout().items():
+    for what, path in engine.layout().items():
         out(f"    {what + ':':15} {path}")
     out(f"    {'raw archive:':15} {settings.raw_dir}")
     where = (f"on Postgres at {redact_db_url(settings.dagster_pg_url)}" if settings.dagster_pg_url
