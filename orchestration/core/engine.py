@@ -16,7 +16,7 @@ session, recovery, the run's steps, the drivers) asks its engine and never branc
 
 Each engine also keeps a few local files (`files`, core/files.py): for a DuckDB warehouse all of
 them; for a Postgres one only dbt's target folder (artifacts, logs, partial parse), in a folder
-named after the server and database (settings.postgres_files)."""
+named after the server and database, beside the raw folder (local_name)."""
 
 from __future__ import annotations
 
@@ -260,7 +260,9 @@ Engine = DuckDBEngine | PostgresEngine
 
 def local_name(server: pg.PostgresWarehouse, folder: Path) -> Path:
     """Where a Postgres warehouse's local files are named from: `<host>_<port>_<database>.postgres`
-    in `folder` (the default warehouse folder), so two servers or databases never share them."""
+    in `folder` (the raw folder's parent: the refresh host's place for this warehouse), so two
+    servers or databases never share them. Only its scratch folder is made
+    (`.<that name>.build/dbt`, dbt's target)."""
     parts = urlsplit(server.url)
     slug = "_".join(str(p) for p in (parts.hostname, parts.port or 5432, server.database))
     return folder / (''.join(c if c.isalnum() or c in "-." else "_" for c in slug) + ".postgres")

@@ -68,12 +68,14 @@ class Settings:
             return value if value else default
 
         postgres = postgres_url(get("KFOR_WAREHOUSE", ""))
+        raw_dir = real_path(get("KFOR_RAW_DIR", d.raw_dir), "KFOR_RAW_DIR")
         settings = cls(
             source_url=get("KFOR_SOURCE_URL", layout.LIVE_URL),
-            warehouse=local_name(postgres, d.warehouse.parent) if postgres else
+            # a server's warehouse keeps its few local files beside the raw folder it owns
+            warehouse=local_name(postgres, raw_dir.parent) if postgres else
             real_path(get("KFOR_WAREHOUSE", d.warehouse), "KFOR_WAREHOUSE"),
             postgres=postgres,
-            raw_dir=real_path(get("KFOR_RAW_DIR", d.raw_dir), "KFOR_RAW_DIR"),
+            raw_dir=raw_dir,
             dagster_home=real_path(get("DAGSTER_HOME", d.dagster_home), "DAGSTER_HOME"),
             dagster_pg_url=get("DAGSTER_PG_URL", None),
             allowed_hosts=tuple(h.strip().lower() for h in get("KFOR_ALLOWED_HOSTS", "")
