@@ -16,6 +16,6 @@ def isolate(mp: pytest.MonkeyPatch, root: Path) -> None:
     mp.setenv("DAGSTER_HOME", str(root / "dagster_home"))
     for name in ("KFOR_SOURCE_URL", "KFOR_WEBHOOK_URL", "KFOR_ALLOWED_HOSTS", "KFOR_KEEP",
                  "KFOR_CHECK_EVERY_HOURS", "KFOR_FRESHNESS_HOURS", "KFOR_LOCK_WAIT",
-                 "KFOR_BUILD_PATH", "DAGSTER_PG_URL"):
+                 "KFOR_BUILD_PATH", "KFOR_SCHEMA_PREFIX", "DAGSTER_PG_URL"):
         mp.delenv(name, raising=False)
     settings.get.cache_clear()
