@@ -103,3 +103,23 @@ def test_the_files_it_names_are_the_ones_a_warehouse_writes():
     for path in (files.published, files.lock, files.build_dir, files.history, files.exports):
         assert f"warehouse/{path.name}" in text, path.name
     assert "kfor.duckdb.exports/parquet/current/" in section("Connecting a BI tool")
+
+
+def test_the_postgres_lines_point_at_what_make_pg_up_starts(tmp_path):
+    """The lines to point a refresh at a server: the URL `make pg-up` serves (its port, role and
+    database), a raw folder of its own (raw/ belongs to the DuckDB file), and commands that exist."""
+    from support.postgres import SUPERUSER
+
+    text = section("Several warehouses side by side")
+    line = re.search(r"^export (KFOR_WAREHOUSE=\S+) (KFOR_RAW_DIR=\S+)", text, re.M)
+    env = dict(pair.split("=", 1) for pair in line.groups())
+    port = re.search(r"^PG_PORT \?= (\d+)$", (ROOT / "Makefile").read_text(), re.M).group(1)
+    assert env["KFOR_WAREHOUSE"] == f"postgresql://{SUPERUSER}@127.0.0.1:{port}/kfor"
+    settings = Settings.from_env({**env, "KFOR_RAW_DIR": str(tmp_path / env["KFOR_RAW_DIR"])})
+    assert settings.engine.kind == "postgres" and settings.raw_dir != Settings().raw_dir
+    commands = re.findall(r"kfor ([a-z-]+)", text.split("```sh")[-1].split("```")[0])
+    assert commands == ["refresh", "grant-reader", "sql"]
+    from orchestration.drivers.cli import parser
+
+    for command in commands:  # an unknown command would exit with a usage error
+        assert parser().parse_args([command]).command == command

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from orchestration.core import lock, pg_lock, publish
 from orchestration.core import pg_warehouse as pg
@@ -34,6 +34,10 @@ from orchestration.core.files import WarehouseFiles, unwritable
 from orchestration.core.layout import RAW_SCHEMA
 
 BUILD_PATH_VARIABLE = "KFOR_BUILD_PATH"  # profiles.yml: the DuckDB scratch file dbt builds
+# libpq parameters a warehouse URL may carry, and the variables that hand them to dbt's libpq
+LIBPQ_VARIABLES = {"sslmode": "PGSSLMODE", "sslrootcert": "PGSSLROOTCERT", "sslcert": "PGSSLCERT",
+                   "sslkey": "PGSSLKEY", "connect_timeout": "PGCONNECT_TIMEOUT",
+                   "options": "PGOPTIONS", "target_session_attrs": "PGTARGETSESSIONATTRS"}
 SCHEMA_PREFIX_VARIABLE = "KFOR_SCHEMA_PREFIX"  # generate_schema_name: build_ on Postgres
 
 
@@ -245,6 +249,7 @@ class PostgresEngine:
         return {"PGHOST": parts.hostname or "", "PGPORT": str(parts.port or 5432),
                 "PGUSER": unquote(parts.username) if parts.username else getpass.getuser(),
                 "PGDATABASE": self.server.database,
+                **{LIBPQ_VARIABLES[k]: v for k, v in parse_qsl(parts.query)},
                 SCHEMA_PREFIX_VARIABLE: pg.BUILD_PREFIX}
 
     def layout(self) -> dict[str, str]:

@@ -26,9 +26,16 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 from orchestration.core import layout
-from orchestration.core.engine import DuckDBEngine, Engine, PostgresEngine, local_name
+from orchestration.core.engine import (
+    LIBPQ_VARIABLES,
+    DuckDBEngine,
+    Engine,
+    PostgresEngine,
+    local_name,
+)
 from orchestration.core.fetch import FetchPolicy
 from orchestration.core.files import WarehouseFiles, derived_name_problem
 from orchestration.core.pg_warehouse import SCHEMES, PostgresUrlError, PostgresWarehouse
@@ -198,9 +205,14 @@ def postgres_url(value: str) -> PostgresWarehouse | None:
     if not value.lower().startswith(SCHEMES):
         return None
     try:
-        return PostgresWarehouse.from_url(value)
+        server = PostgresWarehouse.from_url(value)
     except PostgresUrlError as e:
         raise SettingsError(f"KFOR_WAREHOUSE={e}") from None
+    unknown = sorted({k for k, _ in parse_qsl(urlsplit(value).query)} - set(LIBPQ_VARIABLES))
+    if unknown:  # dbt could not be handed them: refused rather than half applied
+        raise SettingsError(f"KFOR_WAREHOUSE={server.display}: the parameter {unknown[0]} is not "
+                            f"one of {', '.join(LIBPQ_VARIABLES)}; set libpq's own PG* variable")
+    return server
 
 
 def real_path(value, name: str) -> Path:

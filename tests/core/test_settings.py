@@ -74,6 +74,7 @@ def test_a_file_where_a_folder_is_expected_is_refused_by_name(tmp_path, setting)
     ("postgresql://kfor@127.0.0.1:5432/kfor?password=s3cret", "carries a password"),
     ("postgresql://kfor@127.0.0.1:5432/", "names no database"),
     ("postgresql://kfor@127.0.0.1:port/kfor", "port that is not a number"),
+    ("postgresql://kfor@127.0.0.1/kfor?sslmode=require&passfile=/s3cret", "passfile is not one"),
     ("https://kfor:s3cret@example.org/kfor.duckdb", "looks like a URL"),
 ])
 def test_a_url_the_warehouse_cannot_use_is_refused_without_its_password(tmp_path, value, why):
@@ -82,13 +83,15 @@ def test_a_url_the_warehouse_cannot_use_is_refused_without_its_password(tmp_path
 
 
 def test_a_postgres_url_names_a_server_warehouse_with_local_files_of_its_own(tmp_path):
-    s = Settings.from_env(env(tmp_path, KFOR_WAREHOUSE="postgresql://ana@db.example:6543/kfor"))
+    s = Settings.from_env(env(tmp_path, KFOR_WAREHOUSE="postgresql://ana@db.example:6543/kfor"
+                                                       "?sslmode=verify-full"))
     engine = s.engine
     assert (engine.kind, engine.dbt_target) == ("postgres", "postgres")
-    assert s.warehouse_name == s.raw_owner == "postgresql://db.example:6543/kfor"
+    assert s.warehouse_name == s.raw_owner == "postgresql://db.example:6543/kfor?sslmode=verify-full"
     # dbt reaches the same database by libpq's variables, and builds the scratch schemas
     assert engine.dbt_environment() == {"PGHOST": "db.example", "PGPORT": "6543", "PGUSER": "ana",
-                                        "PGDATABASE": "kfor", "KFOR_SCHEMA_PREFIX": "build_"}
+                                        "PGDATABASE": "kfor", "PGSSLMODE": "verify-full",
+                                        "KFOR_SCHEMA_PREFIX": "build_"}
     other = Settings.from_env(env(tmp_path, KFOR_WAREHOUSE="postgresql://ana@db.example:6543/stg"))
     assert s.files.dbt_target != other.files.dbt_target  # two databases never share dbt's state
     assert Settings.from_env(env(tmp_path)).engine.kind == "duckdb"
