@@ -17,7 +17,10 @@ from orchestration.drivers.launch import InstanceUnavailable
 
 def dead_runs(settings: Settings) -> list[dict]:
     """Runs of this warehouse shown as started while its lock is free (read for display only)."""
-    if not (settings.dagster_home / "dagster.yaml").exists() or not settings.engine.is_free():
+    try:
+        if not (settings.dagster_home / "dagster.yaml").exists() or not settings.engine.is_free():
+            return []
+    except ConnectionError:  # the warehouse's server is down: said on the published line
         return []
     import dagster as dg
 
@@ -35,13 +38,17 @@ def dead_runs(settings: Settings) -> list[dict]:
 
 def status(settings: Settings, n: int = 10, as_json: bool = False, out=print) -> bool:
     """Print the status; False when the published file exists but cannot be read (damaged, or
-    held open for writing: its problem is shown first) or the Dagster instance cannot be opened
+    held open for writing: its problem is shown first), a Postgres warehouse's server cannot be
+    reached, or the Dagster instance cannot be opened
     (said on the runs line); the files and the log are shown either way."""
     engine = settings.engine
+    meta = problem = None
     try:
-        meta, problem = engine.read_meta(), None
-    except (UnreadableWarehouse, WarehouseLocked, ConnectionError) as e:  # a server down too
-        meta, problem = None, str(e)
+        meta = engine.read_meta()
+    except (UnreadableWarehouse, WarehouseLocked) as e:
+        problem = f"UNREADABLE: {e}"
+    except ConnectionError as e:  # a Postgres warehouse's server is down or refuses us
+        problem = f"UNREACHABLE: {e}"
     archive = Archive(settings.raw_dir)
     archive.check_owner(settings.raw_owner)
     records = archive.fetches()
@@ -64,7 +71,7 @@ def status(settings: Settings, n: int = 10, as_json: bool = False, out=print) ->
                         "refreshes": records[-n:]}, indent=2, default=str))
         return problem is None and unreadable_runs is None
     if problem:
-        out(f"published: UNREADABLE: {problem}")
+        out(f"published: {problem}")
     elif not meta:
         out(f"nothing published yet at {engine.name}; run `kfor refresh`")
     else:
