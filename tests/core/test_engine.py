@@ -1,6 +1,6 @@
 """A Postgres warehouse whose server cannot be reached (issues 24, 25), without a server: a port
 on 127.0.0.1 nothing listens on. `kfor status` says so first and still shows the rest; a refresh
-fails in one line, logged and named without the URL's user. Milliseconds each: the session
+fails in one line, logged and named without the URL's user. About two seconds: the session
 fails at its lock, before anything is fetched."""
 
 from __future__ import annotations
