@@ -3,7 +3,9 @@
 KFOR_WAREHOUSE names a DuckDB file (DuckDBEngine: a scratch file renamed over the published one,
 core/publish.py) or a database on a Postgres server (PostgresEngine: scratch schemas swapped for
 the published ones in one transaction, core/pg_warehouse.py). Everything above this module (the
-session, recovery, the run's steps, the drivers) asks its engine and never branches on the kind:
+session, recovery, the run's steps, the drivers) asks its engine; only the steps one engine alone
+has (a DuckDB file's exports and plots, its old history layout; `kfor sql`'s shell) look at
+`kind`:
 
     name              how messages, run tags, alerts and the raw folder's owner file name it
     lock(wait)        the refresh lock: a flock beside the file, or an advisory lock on the server
@@ -138,6 +140,10 @@ class DuckDBEngine:
     def kept_where(self) -> str:
         return str(self.files.history)
 
+    def kept_uri(self, kept: str) -> str:
+        """A kept version as a rollback's fetch record names it."""
+        return Path(kept).as_uri()
+
     def dbt_environment(self) -> dict[str, str]:
         return {BUILD_PATH_VARIABLE: str(self.files.build)}
 
@@ -241,6 +247,9 @@ class PostgresEngine:
 
     def kept_where(self) -> str:
         return f"the {pg.KEPT_PREFIX}<stamp>_* schemas of {self.name}"
+
+    def kept_uri(self, kept: str) -> str:
+        return f"{self.name}#{pg.KEPT_PREFIX}{kept}"
 
     def dbt_environment(self) -> dict[str, str]:
         """libpq's variables for profiles.yml's postgres output (the password stays where libpq

@@ -35,7 +35,7 @@ def rollback(settings: Settings, to: str | None = None, wait: float = 0.0, say=p
         source = chosen(engine, to) if to else previous_version(engine, before.get("content_sha256"))
         meta = engine.kept_meta(source) or {}
         label = source.rsplit("/", 1)[-1]
-        record = new_record(kept_uri(engine, source), source="rollback")
+        record = new_record(engine.kept_uri(source), source="rollback")
         record.update(body_sha256=meta.get("body_sha256"), content_sha256=meta.get("content_sha256"),
                       etag=meta.get("etag"), last_modified=meta.get("last_modified"),
                       compared_with=before.get("content_sha256"),
@@ -51,13 +51,6 @@ def rollback(settings: Settings, to: str | None = None, wait: float = 0.0, say=p
             raise RefreshError(outcome, cause, final)
     return {"from": before.get("content_sha256"), "to": meta.get("content_sha256"),
             "file": label, "kept": settings.keep > 0}
-
-
-def kept_uri(engine: Engine, kept: str) -> str:
-    """The rollback record's url: the kept file, or the kept schemas on the server."""
-    from pathlib import Path
-
-    return Path(kept).as_uri() if engine.kind == "duckdb" else f"{engine.name}#kept_{kept}"
 
 
 def chosen(engine: Engine, to: str) -> str:
