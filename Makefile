@@ -58,7 +58,7 @@ bench: setup  ## the benchmark: ratios against a warm `dbt build`, into bench/re
 docs: setup  ## the dbt docs site (static, one file) -> docs/site/index.html
 	@$(BIN)/python -m orchestration.drivers.docs_site
 
-bi-smoke: setup  ## Apache Superset (own venv) reads the warehouse read-only while a refresh publishes
+bi-smoke: setup  ## Apache Superset (own venv) reads a DuckDB warehouse read-only, then a Postgres one as a kfor_reader member, while a refresh publishes
 	@bash scripts/bi_smoke.sh
 
 examples: setup  ## docs/queries.md and docs/img from a scratch warehouse built from the bundled snapshot
