@@ -60,8 +60,6 @@ cleanup() {
     if [ -n "$PG_DIR" ]; then
         "$KFOR_PY" "$ROOT/tests/support/postgres.py" down --dir "$PG_DIR" >/dev/null 2>&1 \
             || say "could not stop the Postgres server in $PG_DIR"
-        # the dbt target a Postgres warehouse keeps beside the default warehouse (engine.local_name)
-        rm -rf "$ROOT/warehouse/.127.0.0.1_${PG_PORT}_kfor.postgres"*
         if [ "${BI_SMOKE_KEEP:-0}" = 1 ]; then say "kept $PG_DIR"; else rm -rf "$PG_DIR"; fi
     fi
     if [ "${BI_SMOKE_KEEP:-0}" = 1 ]; then say "kept $WORK"; else rm -rf "$WORK"; fi
