@@ -112,13 +112,25 @@ def bench_refreshes(runs: int) -> dict:
     for _ in range(runs):
         restore(root, saved)
         started = datetime.now(UTC)
-        seconds, peak = kfor(root, "refresh", "--source", v2)
+        # --retry: the rollback holds v2 back from a plain refresh (the version it moved away
+        # from); --retry builds it as any changed page
+        seconds, peak = kfor(root, "refresh", "--retry", "--source", v2)
+        published(root)
         changed.append(seconds)
         rss.append(peak)
     split = split_of_last_run(root, started, seconds)
     unchanged = [kfor(root, "refresh", "--source", v2)[0] for _ in range(runs)]
     return {"refresh_changed_s": changed, "refresh_unchanged_s": unchanged, "peak_rss_mb": rss,
             "split": split}
+
+
+def published(root: Path) -> None:
+    """A timed changed refresh that did not publish measured something else: stop."""
+    from orchestration.core.archive import Archive
+
+    outcome = Archive(root / "raw").fetches()[-1].get("outcome")
+    if outcome != "published":
+        raise SystemExit(f"the timed changed refresh in {root} did not publish ({outcome})")
 
 
 def split_of_last_run(root: Path, started: datetime, total: float) -> dict:
