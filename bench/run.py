@@ -162,8 +162,8 @@ class PostgresChanged(Changed):
     ... TEMPLATE): every timed refresh publishes onto the same schemas, rows and kept versions, as
     on the DuckDB file's copy. A CHECKPOINT then writes the copy out before the clock starts, as on
     a server that has settled since its last publish. The raw folder and instance are copied as
-    for DuckDB; dbt's target folder (the project's warehouse/ folder, named after the server) is
-    warmed by the set-up as DuckDB's is; `discard()` removes it."""
+    for DuckDB; dbt's target folder (beside the raw folder, named after the server) is warmed by
+    the set-up as DuckDB's is; `discard()` removes it."""
 
     DATABASE, TEMPLATE = "kfor", "kfor_saved"
 
