@@ -144,8 +144,8 @@ def test_a_server_stopped_mid_build_keeps_the_published_version_and_the_next_ref
     assert proc.returncode == 1 and out == ""
     record = log_records(raw_dir)[-1]
     assert line == record["outcome"] and line.startswith("failed: ")  # not the intent's `building`
-    assert re.search(r"server closed the connection|Connection refused|terminating connection",
-                     line), line
+    assert re.search(r"server closed the connection|Connection refused|terminating connection|"
+                     r"shutting down", line), line
     (alert,) = [p["json"] for p in hook.wait_for(1)]
     assert alert["event"] == "refresh_failed" and alert["outcome"] == record["outcome"]
     assert alert["warehouse"] == f"postgresql://127.0.0.1:{server.port}/stopped"
