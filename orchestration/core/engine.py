@@ -212,7 +212,16 @@ class PostgresEngine:
             con.close()
 
     def discard_build(self) -> None:
-        pg.discard_build(self.server)
+        """Best effort: a server that went down or dropped the connection keeps the build schemas
+        until the next refresh, whose recovery and start_build drop them. Raising here would end
+        a run before its fetch is concluded (the run's resource discards first), losing why it
+        failed."""
+        import psycopg2
+
+        try:
+            pg.discard_build(self.server)
+        except (ConnectionError, psycopg2.OperationalError):
+            pass
 
     def publish(self, keep: int, say: Callable[[str], None] | None = None) -> str | None:
         """Swap the build schemas in, in one transaction, while this process still holds the

@@ -172,7 +172,8 @@ def stale_fallback(settings: Settings, archive: Archive, record: dict) -> str | 
 
 def outcome_of(error: BaseException | None) -> tuple[str, str]:
     """The fetch-log outcome and one line of explanation for an exception that ended a refresh:
-    a failing check or an unreadable page is a rejection, anything else a failure."""
+    a failing check or an unreadable page is a rejection, anything else a failure (its
+    explanation whole, on one line; the outcome cut to LINE_LIMIT)."""
     from orchestration.parsing import ParseError
 
     checks = getattr(error, "checks", None)
@@ -180,7 +181,9 @@ def outcome_of(error: BaseException | None) -> tuple[str, str]:
         return f"rejected: {checks[0]}", str(error)
     if isinstance(error, ParseError):
         return f"rejected: parse:{error.check}", error.message
-    cause = describe(error) if error else "unknown error"
+    # the message too is one line (the fetch log's, the alert's): a server's error says its
+    # HINT or DETAIL on lines of their own
+    cause = " ".join((describe(error) if error else "unknown error").split())
     return one_line(f"failed: {cause}"), cause
 
 

@@ -225,6 +225,7 @@ def _swap(warehouse: PostgresWarehouse, source: Callable[[str], str], keep: int,
           lock_timeout: float = LOCK_TIMEOUT, attempts: int = ATTEMPTS,
           first_pause: float = FIRST_PAUSE, say: Callable[[str], None] | None = None,
           guard: Callable | None = None, reader: str | None = None) -> str | None:
+    import psycopg2
     from psycopg2 import errors
 
     con = warehouse.connect("publish", autocommit=False)
@@ -253,7 +254,14 @@ def _swap(warehouse: PostgresWarehouse, source: Callable[[str], str], keep: int,
                 raise
     finally:
         con.close()
-    prune(warehouse, keep, say=say)
+    # Published: from here on nothing may fail the publish (the run would log it `failed` and a
+    # replay would lose the version). A prune the server cuts short waits for the next publish.
+    try:
+        prune(warehouse, keep, say=say)
+    except (ConnectionError, psycopg2.Error) as e:
+        if say:
+            say(f"the kept versions were not pruned ({_first_line(e)}); the next publish prunes "
+                "them")
     return kept
 
 

@@ -10,12 +10,25 @@ import pytest
 from support.postgres import SKIP_REASON, binaries, discard, throwaway
 
 
-@pytest.fixture(scope="session")
-def postgres_server():
+def require_binaries() -> None:
     if binaries() is None:
         if os.environ.get("KFOR_REQUIRE_POSTGRES"):  # CI: a missing server is a failure
             pytest.fail(SKIP_REASON.replace("skipped", "required (KFOR_REQUIRE_POSTGRES)"))
         pytest.skip(SKIP_REASON)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    require_binaries()
+    server = throwaway()
+    yield server
+    discard(server)
+
+
+@pytest.fixture(scope="module")
+def own_postgres_server():
+    """A server of the module's own, which its tests may stop, start again or reconfigure."""
+    require_binaries()
     server = throwaway()
     yield server
     discard(server)

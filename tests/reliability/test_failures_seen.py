@@ -486,6 +486,16 @@ def test_real_os_errors_keep_errno_words_and_paths(tmp_path):
                                     "([Errno 28] No space left on device)")
 
 
+def test_a_cause_on_several_lines_is_logged_and_alerted_on_one():
+    """A Postgres server's error puts its HINT on a line of its own (a full tablespace)."""
+    error = RuntimeError('could not extend file "pg_tblspc/1/2": No space left on device\n'
+                         "HINT:  Check free disk space.\n")
+    outcome, cause = outcome_of(error)
+    assert cause == ('RuntimeError: could not extend file "pg_tblspc/1/2": No space left on '
+                     "device HINT: Check free disk space.")
+    assert outcome == f"failed: {cause}"
+
+
 def test_a_raw_dir_that_cannot_be_created_names_its_path(tmp_path):
     """A raw dir under a file (as good as a full one: mkdir fails) gives the errno and path."""
     blocker = tmp_path / "blocker"

@@ -70,7 +70,8 @@ def _server_user() -> str | None:
 
 class PostgresServer:
     """One server. `start()` runs initdb the first time (the folder is kept between starts), then
-    pg_ctl start, waiting until it accepts connections; `stop()` stops it (fast shutdown)."""
+    pg_ctl start, waiting until it accepts connections (on the same port when started again);
+    `stop()` stops it (fast shutdown, or `mode="immediate"`)."""
 
     def __init__(self, folder: Path, port: int | None = None, settings: dict | None = None):
         self.folder = Path(folder).resolve()
@@ -131,9 +132,11 @@ class PostgresServer:
         # postmaster.pid, line 4: the port it listens on
         return int((self.data / "postmaster.pid").read_text().splitlines()[3])
 
-    def stop(self) -> None:
+    def stop(self, mode: str = "fast") -> None:
+        """`mode` as pg_ctl's: fast (roll back, shut down cleanly) or immediate (as a crash:
+        every session cut, recovery at the next start)."""
         if self.running():
-            self._run("pg_ctl", "stop", "-D", str(self.data), "-m", "fast", "-w", "-t", "60")
+            self._run("pg_ctl", "stop", "-D", str(self.data), "-m", mode, "-w", "-t", "60")
 
     # --- what a client needs -----------------------------------------------------------------
     def url(self, database: str = "postgres") -> str:
