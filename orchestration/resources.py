@@ -66,10 +66,11 @@ class RunState:
             self.outcome, self.message = outcome_of(error)
 
     def conclude(self) -> None:
-        if self.outcome != "published":
-            self.engine.discard_build()
+        # the record first: whatever befalls the clean-up, the fetch ends saying why
         if self.record is not None and not self.concluded:
             self.end(self.outcome or "failed: the run ended before it published", self.message)
+        if self.outcome != "published":
+            self.engine.discard_build()
         if self.export_failure:
             alert_export_failed(self.settings, self.export_failure, self.run_id)
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import getpass
 import re
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -213,15 +213,11 @@ class PostgresEngine:
 
     def discard_build(self) -> None:
         """Best effort: a server that went down or dropped the connection keeps the build schemas
-        until the next refresh, whose recovery and start_build drop them. Raising here would end
-        a run before its fetch is concluded (the run's resource discards first), losing why it
-        failed."""
+        until the next refresh, whose recovery and start_build drop them."""
         import psycopg2
 
-        try:
+        with suppress(ConnectionError, psycopg2.OperationalError):
             pg.discard_build(self.server)
-        except (ConnectionError, psycopg2.OperationalError):
-            pass
 
     def publish(self, keep: int, say: Callable[[str], None] | None = None) -> str | None:
         """Swap the build schemas in, in one transaction, while this process still holds the

@@ -19,13 +19,16 @@ from orchestration.core.settings import Settings
 @contextmanager
 def warehouse_session(settings: Settings, wait: float = 0.0, exclude: str | None = None,
                       say: Callable[[str], None] = print) -> Iterator[None]:
-    """Hold the warehouse's refresh lock (waiting up to `wait` seconds; RefreshBusy past that),
-    and, unless this process already held it: refuse a raw folder that cannot be written or that
-    holds another warehouse's fetch log (before anything is written), then settle what an
-    interrupted run left (core.recovery). `exclude`: the fetch a starting run builds. Notes of
-    repairs go to `say`."""
+    """Refuse a raw folder that holds another warehouse's fetch log, hold the warehouse's refresh
+    lock (waiting up to `wait` seconds; RefreshBusy past that), and, unless this process already
+    held it: refuse a raw folder that cannot be written (before anything is written), claim it,
+    then settle what an interrupted run left (core.recovery). `exclude`: the fetch a starting run
+    builds. Notes of repairs go to `say`."""
     engine = settings.engine
     engine.require_writable()
+    # before the lock, which may fail too (a server down): another warehouse's fetch log is
+    # never written, not even to record why this refresh failed (drivers/refresh.py)
+    Archive(settings.raw_dir).check_owner(settings.raw_owner)
     with engine.lock(wait=wait) as reentered:
         if not reentered:
             archive = Archive(settings.raw_dir)

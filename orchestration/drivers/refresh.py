@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from contextlib import contextmanager
 
-from orchestration.core.archive import Archive, FetchLogDamaged
+from orchestration.core.archive import Archive, FetchLogDamaged, RawFolderTaken
 from orchestration.core.decide import Decision, RefreshError, decide, new_record
 from orchestration.core.lock import RefreshBusy
 from orchestration.core.outcome import conclude, outcome_of, send_alert
@@ -80,12 +80,13 @@ def observe(settings: Settings, record: dict) -> None:
 def failures_concluded(settings: Settings):
     """Any exception that ends a refresh outside decide() (the lock, recovery, the run) is a
     failed refresh: logged and alerted, and raised as RefreshError. A log that cannot be trusted
-    (damaged, or behind the published warehouse) is alerted but not appended to."""
+    (damaged, behind the published warehouse, or another warehouse's) is alerted but not
+    appended to."""
     try:
         yield
     except (RefreshError, RefreshBusy):
         raise  # recorded where it was raised / nothing to record: another refresh runs
-    except (FetchLogDamaged, LogBehind) as e:
+    except (FetchLogDamaged, LogBehind, RawFolderTaken) as e:
         send_alert(settings, {"event": "refresh_failed", "outcome": "failed: fetch log",
                               "message": str(e), "warehouse": settings.warehouse_name})
         raise RefreshError(f"failed: {e}", str(e)) from e

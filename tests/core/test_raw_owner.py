@@ -42,3 +42,20 @@ def test_status_never_shows_another_warehouses_fetches(raw_dir, tmp_path, capsys
     Archive(raw_dir).claim(tmp_path / "elsewhere" / "kfor.duckdb")
     with pytest.raises(RawFolderTaken):
         status(Settings.from_env())
+
+
+@pytest.mark.parametrize("warehouse", ["other.duckdb", "postgresql://kfor@127.0.0.1:{port}/kfor"])
+def test_a_refresh_refused_for_another_warehouses_folder_writes_nothing_there(
+        warehouse, raw_dir, monkeypatch, tmp_path, capsys):
+    """Not even the refusal is logged in the other warehouse's fetch log (also when this one's
+    lock cannot be taken: a server nothing listens on)."""
+    from support.postgres import free_port
+
+    from orchestration.drivers.cli import main
+
+    Archive(raw_dir).claim(tmp_path / "elsewhere" / "kfor.duckdb")
+    monkeypatch.setenv("KFOR_WAREHOUSE", warehouse.format(port=free_port())
+                       if "{" in warehouse else str(tmp_path / warehouse))
+    assert main(["refresh", "--source", "file:///nowhere.html"]) == 1
+    assert capsys.readouterr().err.startswith(f"failed: KFOR_RAW_DIR={raw_dir} holds the fetch log")
+    assert not Archive(raw_dir).log_path.exists()
