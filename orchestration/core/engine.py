@@ -41,6 +41,9 @@ LIBPQ_VARIABLES = {"sslmode": "PGSSLMODE", "sslrootcert": "PGSSLROOTCERT", "sslc
                    "sslkey": "PGSSLKEY", "connect_timeout": "PGCONNECT_TIMEOUT",
                    "options": "PGOPTIONS", "target_session_attrs": "PGTARGETSESSIONATTRS"}
 SCHEMA_PREFIX_VARIABLE = "KFOR_SCHEMA_PREFIX"  # generate_schema_name: build_ on Postgres
+BLIND_SWAP = ("this role cannot see other roles' transactions (GRANT pg_read_all_stats TO it): "
+              "the swap cannot wait for a REPEATABLE READ reader of another role, which would "
+              "read the new tables empty")
 
 
 @dataclass(frozen=True)
@@ -223,6 +226,8 @@ class PostgresEngine:
         """Swap the build schemas in, in one transaction, while this process still holds the
         refresh lock; returns the kept version's stamp."""
         reader = pg.READER_ROLE if pg.role_exists(self.server) else None  # kfor grant-reader
+        if say and not pg.sees_other_sessions(self.server):
+            say(BLIND_SWAP)
         return pg.publish(self.server, keep, say=say, guard=pg_lock.lock_guard(self.server),
                           reader=reader)
 

@@ -314,6 +314,20 @@ def _grant(cur, schema: str, role: str) -> None:
     cur.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"')
 
 
+def sees_other_sessions(warehouse: PostgresWarehouse) -> bool:
+    """Whether this role can see other roles' snapshots (a superuser, or a member of
+    pg_read_all_stats). Without it the swap cannot wait for another role's REPEATABLE READ
+    transaction older than itself, which would then find the new tables empty."""
+    con = warehouse.connect("read")
+    try:
+        with con.cursor() as cur:
+            cur.execute("SELECT rolsuper OR pg_has_role(current_user, 'pg_read_all_stats', "
+                        "'MEMBER') FROM pg_roles WHERE rolname = current_user")
+            return bool(cur.fetchone()[0])
+    finally:
+        con.close()
+
+
 def role_exists(warehouse: PostgresWarehouse, role: str = READER_ROLE) -> bool:
     con = warehouse.connect("read")
     try:

@@ -364,7 +364,8 @@ def _beside_or_on_path(name: str) -> str | None:
 
 
 def grant_reader(args) -> int:
-    from orchestration.core.pg_warehouse import READER_ROLE, ensure_reader
+    from orchestration.core.engine import BLIND_SWAP
+    from orchestration.core.pg_warehouse import READER_ROLE, ensure_reader, sees_other_sessions
 
     settings = get_settings()
     if settings.postgres is None:
@@ -372,6 +373,8 @@ def grant_reader(args) -> int:
               "(`kfor sql`, docs/bi.md), there is no role to grant", file=sys.stderr)
         return EXIT_FAILED
     ensure_reader(settings.postgres)
+    if not sees_other_sessions(settings.postgres):
+        print(f"warning: {BLIND_SWAP}", file=sys.stderr)
     print(f"granted: the role {READER_ROLE} reads the published schemas of "
           f"{settings.warehouse_name} and nothing else; give a login role it "
           f"(CREATE ROLE metabase LOGIN IN ROLE {READER_ROLE})")

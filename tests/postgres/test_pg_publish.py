@@ -376,3 +376,19 @@ def test_a_refresh_killed_mid_swap_leaves_the_published_schemas_as_they_were(war
     assert {pw.build_name(s) for s in pw.PUBLISHED} <= schemas(warehouse)
     build_and_publish(warehouse, 2)  # the next refresh starts clean and publishes
     assert published_version(warehouse) == 2
+
+
+def test_a_role_that_cannot_see_other_roles_snapshots_is_told(warehouse, postgres_server):
+    """Without pg_read_all_stats the swap is blind to another role's REPEATABLE READ reader: the
+    publish and `kfor grant-reader` say so (core/engine.BLIND_SWAP)."""
+    admin = postgres_server.connect(warehouse.database)
+    with admin.cursor() as cur:
+        cur.execute("DROP ROLE IF EXISTS refresher")
+        cur.execute("CREATE ROLE refresher LOGIN")
+    plain = pw.PostgresWarehouse.from_url(f"postgresql://refresher@127.0.0.1:"
+                                          f"{postgres_server.port}/{warehouse.database}")
+    assert pw.sees_other_sessions(warehouse) and not pw.sees_other_sessions(plain)
+    with admin.cursor() as cur:
+        cur.execute("GRANT pg_read_all_stats TO refresher")
+    admin.close()
+    assert pw.sees_other_sessions(plain)
