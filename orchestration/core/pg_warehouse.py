@@ -51,6 +51,9 @@ READER_ROLE = "kfor_reader"  # reads the published schemas and nothing else (iss
 LOCK_TIMEOUT = 0.5
 ATTEMPTS = 6
 FIRST_PAUSE = 1.0  # then doubled: 1 + 2 + 4 + 8 + 16 s between six attempts
+# Dropping a build's schemas waits this long for a session inside them (a person's open
+# transaction on a build_* table), then fails the refresh in one line instead of hanging it.
+BUILD_LOCK_TIMEOUT = "60s"
 
 
 class PostgresUrlError(ValueError):
@@ -175,6 +178,7 @@ def discard_build(warehouse: PostgresWarehouse) -> None:
     con = warehouse.connect("build")
     try:
         with con.cursor() as cur:
+            cur.execute("SELECT set_config('lock_timeout', %s, false)", [BUILD_LOCK_TIMEOUT])
             for schema in PUBLISHED:
                 cur.execute(f'DROP SCHEMA IF EXISTS "{build_name(schema)}" CASCADE')
     finally:
@@ -188,6 +192,7 @@ def start_build(warehouse: PostgresWarehouse, empty: bool = False) -> None:
     con = warehouse.connect("build", autocommit=False)
     try:
         with con.cursor() as cur:
+            cur.execute("SELECT set_config('lock_timeout', %s, true)", [BUILD_LOCK_TIMEOUT])
             existing = _schemas(cur)
             for schema in PUBLISHED:
                 cur.execute(f'DROP SCHEMA IF EXISTS "{build_name(schema)}" CASCADE')
