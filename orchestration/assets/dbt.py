@@ -83,8 +83,11 @@ def raise_unless_built(invocation: DbtCliInvocation) -> None:
         return
     try:
         results = invocation.get_artifact("run_results.json")["results"]
-    except Exception as e:  # noqa: BLE001 - dbt died before writing its results
-        raise DbtFailed(f"dbt build failed before it wrote its results ({e}); see "
+    except Exception:  # noqa: BLE001 - dbt died before writing its results: say why it did
+        error = str(invocation.get_error() or "")
+        why = " ".join(error.split("Errors parsed from dbt logs:")[-1].split())[:300] \
+            if "Errors parsed from dbt logs:" in error else "it logged no error"
+        raise DbtFailed(f"dbt build failed before it wrote its results ({why}); see "
                         f"{invocation.target_path / 'dbt.log'}") from None
     errors = [f"{r['unique_id'].split('.')[-1]}: {' '.join((r.get('message') or '').split())[:300]}"
               for r in results if r["status"] in ("error", "runtime error")]
