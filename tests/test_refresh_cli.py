@@ -101,7 +101,7 @@ def test_an_explicit_source_that_fails_fails(page_server, warehouse_path, raw_di
     assert log[-1]["outcome"] == f"failed: HTTP 404 from {url}"
 
 
-@pytest.mark.slow  # in CI's slow run: keeps `make test` within its three minutes
+@pytest.mark.extended  # beyond CI's 20 minutes (status --json end to end: test_pg_refresh.py)
 def test_status_reports_the_published_version_and_refreshes(page_server, snapshot_bytes):
     url = page_server.route("/p.htm", body=snapshot_bytes)
     kfor("refresh", "--source", url)

@@ -50,7 +50,7 @@ def start_holding_refresh(server, warehouse_path: Path, body: bytes | None = Non
     return first, url
 
 
-@pytest.mark.slow  # end to end: its path runs in make test once (tests/README.md)
+@pytest.mark.extended  # beyond CI's 20 minutes: the lock's own tests and test_pg_lock.py decide it
 def test_a_second_refresh_is_turned_away(server, published_v1, raw_dir):
     v1_sha = file_sha256(published_v1)
     first, url = start_holding_refresh(server, published_v1, pages.v2())
