@@ -45,7 +45,7 @@ EXPECTED: list = [
     pytest.param("zero_troops", {"positive_fct_troop_level_troops"}, marks=EXTENDED),
     # a number past INT32: the cast gives null and the converts check names it
     pytest.param("troop_count_overflow", {"converts_stg_raw__troop_figures_troops_text__troops"},
-                 marks=SLOW),
+                 marks=EXTENDED),  # try_integer's range is unit-tested on both engines
     # one case beyond issue 4's list, beyond CI's 20 minutes (dbt's unit tests decide it)
     pytest.param("start_in_the_future", {PAST_TENURES,  # it moves v1's current tenure too
                              "within_page_dates_fct_command_tenure_start_date",

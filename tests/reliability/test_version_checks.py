@@ -91,7 +91,8 @@ def test_a_flagged_page_publishes_once_a_corrections_row_accepts_it(server, publ
                                "WHERE fact = 'accept'") == [(check, version)]
 
 
-@pytest.mark.slow  # in CI's slow run: keeps `make test` within its three minutes
+@pytest.mark.extended  # beyond CI's 20 minutes: the unit test
+# an_acceptance_names_a_check_a_loaded_version_and_a_reason (int_acceptances) decides it
 def test_an_acceptance_naming_no_check_fails_the_build(server, published_v1, raw_dir, tmp_path):
     """A typo in the check's name must not silently accept nothing (P6)."""
     project = project_copy(tmp_path / "project")
