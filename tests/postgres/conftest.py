@@ -17,18 +17,19 @@ def require_binaries() -> None:
         pytest.skip(SKIP_REASON)
 
 
-@pytest.fixture(scope="session")
-def postgres_server():
+def started_server():
     require_binaries()
     server = throwaway()
     yield server
     discard(server)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    yield from started_server()
 
 
 @pytest.fixture(scope="module")
 def own_postgres_server():
     """A server of the module's own, which its tests may stop, start again or reconfigure."""
-    require_binaries()
-    server = throwaway()
-    yield server
-    discard(server)
+    yield from started_server()
