@@ -1,7 +1,7 @@
 """The raw assets, the run's first step: the decided page parsed into raw.* tables of a fresh
 scratch copy of the warehouse (the engine's build: a scratch file, or build_raw on Postgres; one
-batch per version), the fetch log (folded: one row per fetch,
-this one as the newest publication) and raw.build_info. In replay and import mode the scratch file
+batch per version), the fetch log (folded: one row per fetch, this one as the newest publication)
+and raw.build_info. In replay and import mode the scratch file
 starts empty and takes every published version in the archive (and an import's captures).
 
 A run never decides: it builds the fetch `kfor refresh` or the page sensor decided before it. It
@@ -104,9 +104,10 @@ def progress(context, line: str) -> None:
 def load_changed(state: RunState, log=None):
     """The scratch copy of the published warehouse with this version's batch and the fetch log.
     With nothing published, or a published file that cannot be read, while the log records
-    publications, the scratch build starts empty and takes every published version in the archive first (as a
-    replay does): the archive and the log are the source of truth, so no history is lost. That
-    repair is one warning line (stderr, and `log`, the run's log); its progress goes to `log`."""
+    publications, the scratch build starts empty and takes every published version in the
+    archive first (as a replay does): the archive and the log are the source of truth, so no
+    history is lost. That repair is one warning line (stderr, and `log`, the run's log); its
+    progress goes to `log`."""
     settings, record = state.settings, state.record
     archive = Archive(settings.raw_dir)
     parsed = parse_page(archive.load(record["body_sha256"]), record.get("content_type"),

@@ -28,13 +28,12 @@ def warehouse_session(settings: Settings, wait: float = 0.0, exclude: str | None
     engine.require_writable()
     # before the lock, which may fail too (a server down): another warehouse's fetch log is
     # never written, not even to record why this refresh failed (drivers/refresh.py)
-    Archive(settings.raw_dir).check_owner(settings.raw_owner)
+    archive = Archive(settings.raw_dir)
+    archive.check_owner(settings.raw_owner)
     with engine.lock(wait=wait) as reentered:
         if not reentered:
-            archive = Archive(settings.raw_dir)
             archive.require_writable()
             archive.claim(settings.raw_owner)
             for note in recover(settings, exclude=exclude):
                 say(f"note: {note}")
         yield
-

@@ -39,8 +39,8 @@ def dead_runs(settings: Settings) -> list[dict]:
 def status(settings: Settings, n: int = 10, as_json: bool = False, out=print) -> bool:
     """Print the status; False when the published file exists but cannot be read (damaged, or
     held open for writing: its problem is shown first), a Postgres warehouse's server cannot be
-    reached, or the Dagster instance cannot be opened
-    (said on the runs line); the files and the log are shown either way."""
+    reached, or the Dagster instance cannot be opened (said on the runs line); the files and the
+    log are shown either way."""
     engine = settings.engine
     meta = problem = None
     try:
@@ -55,7 +55,7 @@ def status(settings: Settings, n: int = 10, as_json: bool = False, out=print) ->
     counts = engine.mart_counts() if meta else {}
     try:
         dead, unreadable_runs = dead_runs(settings), None
-    except (InstanceUnavailable, ConnectionError) as e:  # its server down: the rest is still worth showing
+    except InstanceUnavailable as e:  # its server down: the rest is still worth showing
         dead, unreadable_runs = [], str(e)
     age_h, stale = freshness(settings, records)  # of the source itself: fallbacks do not count
     last = last_fresh_fetch(records)
